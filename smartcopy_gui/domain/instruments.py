@@ -1,0 +1,71 @@
+"""Instruments and their maintenance-margin tiers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .numbers import D, ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """Notional up to ``cap`` uses ``mmr`` and subtracts ``maintenance_amount``."""
+
+    cap: Decimal
+    mmr: Decimal
+    maintenance_amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """A USDT-margined perpetual contract."""
+
+    symbol: str
+    qty_step: Decimal
+    min_qty: Decimal
+    tick: Decimal
+    max_leverage: Decimal
+    tiers: tuple[Tier, ...]
+
+    def tier_for(self, notional: Decimal) -> Tier:
+        """The tier of a position of this notional; beyond the last cap, the last tier."""
+        for tier in self.tiers:
+            if notional <= tier.cap:
+                return tier
+        return self.tiers[-1]
+
+    def tier_band(self, notional: Decimal) -> tuple[Decimal, Decimal, Tier]:
+        """The tier for ``notional`` and the notional band (lo, hi] over which it applies."""
+        lo = ZERO
+        for i, tier in enumerate(self.tiers):
+            if notional <= tier.cap:
+                hi = tier.cap if i < len(self.tiers) - 1 else Decimal("Infinity")
+                return lo, hi, tier
+            lo = tier.cap
+        return self.tiers[-1].cap, Decimal("Infinity"), self.tiers[-1]
+
+    def maintenance_margin(self, notional: Decimal) -> Decimal:
+        """notional × MMR − maintenance amount, with the tier chosen by notional."""
+        tier = self.tier_for(notional)
+        return notional * tier.mmr - tier.maintenance_amount
+
+
+def _instrument(symbol: str, step: str, min_qty: str, tick: str, lev: int,
+                tiers: list[tuple[str, str, str]]) -> Instrument:
+    return Instrument(symbol, D(step), D(min_qty), D(tick), D(lev),
+                      tuple(Tier(D(c), D(m), D(a)) for c, m, a in tiers))
+
+
+DEFAULT_INSTRUMENTS: dict[str, Instrument] = {
+    i.symbol: i
+    for i in (
+        _instrument("BTCUSDT", "0.001", "0.001", "0.1", 100,
+                    [("2000000", "0.005", "0"), ("4000000", "0.0075", "5000"),
+                     ("6000000", "0.01", "15000")]),
+        _instrument("ETHUSDT", "0.01", "0.01", "0.01", 100,
+                    [("1000000", "0.005", "0"), ("2000000", "0.0075", "2500")]),
+        _instrument("SOLUSDT", "0.1", "0.1", "0.001", 50,
+                    [("500000", "0.01", "0"), ("1000000", "0.015", "2500")]),
+    )
+}

@@ -1,0 +1,73 @@
+"""Exact decimal helpers. Money and quantities never pass through binary floats."""
+
+from __future__ import annotations
+
+import decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+
+# A generous precision so that divisions which are then floored to a step never
+# round up across a step boundary.
+CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_EVEN, Emax=10**6, Emin=-(10**6))
+decimal.setcontext(CONTEXT)
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+CENT_MICRO = Decimal("1e-8")  # the posting unit of USDT amounts
+SCALE = 10**8
+
+
+def D(value: str | int | Decimal) -> Decimal:
+    """A Decimal from a string, an int or a Decimal (never a float)."""
+    if isinstance(value, float):
+        raise TypeError("floats are not accepted for money or quantities")
+    return Decimal(value)
+
+
+def money(x: Decimal) -> Decimal:
+    """Round a USDT amount to the posting unit, 1e-8, half-even."""
+    return x.quantize(CENT_MICRO, rounding=ROUND_HALF_EVEN, context=CONTEXT)
+
+
+def to_units(x: Decimal) -> int:
+    """A posted USDT amount as an integer count of 1e-8 (the ledger's storage form)."""
+    return int(money(x).scaleb(8, context=CONTEXT))
+
+
+def from_units(units: int) -> Decimal:
+    """Inverse of :func:`to_units`."""
+    return Decimal(units).scaleb(-8, context=CONTEXT)
+
+
+def floor_step(x: Decimal, step: Decimal) -> Decimal:
+    """Round a quantity down to a whole multiple of ``step``."""
+    return ((x / step).to_integral_value(rounding=ROUND_FLOOR) * step).quantize(step)
+
+
+def round_step(x: Decimal, step: Decimal) -> Decimal:
+    """Round a quantity half-up to the nearest multiple of ``step``."""
+    return ((x / step).to_integral_value(rounding=ROUND_HALF_UP) * step).quantize(step)
+
+
+def ceil_tick(x: Decimal, tick: Decimal) -> Decimal:
+    """Round a price up to a multiple of ``tick`` (the copier's buy fills)."""
+    return ((x / tick).to_integral_value(rounding=ROUND_CEILING) * tick).quantize(tick)
+
+
+def floor_tick(x: Decimal, tick: Decimal) -> Decimal:
+    """Round a price down to a multiple of ``tick`` (the copier's sell fills)."""
+    return ((x / tick).to_integral_value(rounding=ROUND_FLOOR) * tick).quantize(tick)
+
+
+def is_multiple(x: Decimal, step: Decimal) -> bool:
+    """True when ``x`` is a whole multiple of ``step``."""
+    return (x % step) == 0
+
+
+def fmt(x: Decimal | None) -> str | None:
+    """A Decimal as the report writes it: plain notation, no trailing zeros, no exponent."""
+    if x is None:
+        return None
+    if x == 0:
+        return "0"
+    s = format(x.normalize(CONTEXT), "f")
+    return s

@@ -1,0 +1,171 @@
+"""Positions, accounts and the margin maths of §3 and §7 of the copy rules."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .instruments import Instrument
+from .numbers import ZERO, ONE, money
+
+LONG = "long"
+SHORT = "short"
+CROSS = "cross"
+ISOLATED = "isolated"
+
+
+class Position:
+    """One open position in one-way mode. ``cycle`` names the trader's position cycle
+    (the id of the event that opened it) that this position belongs or is linked to."""
+
+    __slots__ = ("symbol", "side", "qty", "entry", "leverage", "margin_mode", "cycle",
+                 "margin")
+
+    def __init__(self, symbol: str, side: str, qty: Decimal, entry: Decimal,
+                 leverage: Decimal, margin_mode: str, cycle: str) -> None:
+        self.symbol = symbol
+        self.side = side
+        self.qty = qty
+        self.entry = entry
+        self.leverage = leverage
+        self.margin_mode = margin_mode
+        self.cycle = cycle
+        self.margin = position_margin(qty, entry, leverage)
+
+    def set(self, qty: Decimal, entry: Decimal, leverage: Decimal) -> None:
+        """Change size, entry or leverage; the margin follows (qty × entry / leverage)."""
+        self.qty = qty
+        self.entry = entry
+        self.leverage = leverage
+        self.margin = position_margin(qty, entry, leverage)
+
+    def upnl(self, price: Decimal) -> Decimal:
+        """Unrealized PnL at ``price``."""
+        if self.side == LONG:
+            return (price - self.entry) * self.qty
+        return (self.entry - price) * self.qty
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return (f"Position({self.symbol} {self.side} {self.qty}@{self.entry} "
+                f"x{self.leverage} {self.margin_mode} cycle={self.cycle})")
+
+
+def position_margin(qty: Decimal, entry: Decimal, leverage: Decimal) -> Decimal:
+    """A position's margin, qty × entry / leverage, as a posted amount."""
+    return money(qty * entry / leverage)
+
+
+def realized_pnl(side: str, entry: Decimal, price: Decimal, qty: Decimal) -> Decimal:
+    """(price − entry) × qty for a long, (entry − price) × qty for a short."""
+    return (price - entry) * qty if side == LONG else (entry - price) * qty
+
+
+class Account:
+    """A wallet and the positions it backs (contract, copy or trader account)."""
+
+    __slots__ = ("id", "wallet", "positions")
+
+    def __init__(self, account_id: str, wallet: Decimal = ZERO) -> None:
+        self.id = account_id
+        self.wallet = wallet
+        self.positions: dict[str, Position] = {}
+
+    def equity(self, prices: dict[str, Decimal]) -> Decimal:
+        """wallet + Σ uPnL at the last prices."""
+        eq = self.wallet
+        for p in self.positions.values():
+            eq += p.upnl(prices[p.symbol])
+        return eq
+
+    def available(self, prices: dict[str, Decimal]) -> Decimal:
+        """wallet − Σ margins + min(0, Σ uPnL of cross positions)."""
+        avail = self.wallet
+        cross_upnl = ZERO
+        for p in self.positions.values():
+            avail -= p.margin
+            if p.margin_mode == CROSS:
+                cross_upnl += p.upnl(prices[p.symbol])
+        if cross_upnl < 0:
+            avail += cross_upnl
+        return avail
+
+    def isolated_margins(self) -> Decimal:
+        """Σ margins of isolated positions."""
+        return sum((p.margin for p in self.positions.values() if p.margin_mode == ISOLATED),
+                   ZERO)
+
+
+def liquidation_price(side: str, qty: Decimal, entry: Decimal, funds: Decimal,
+                      mmr: Decimal, cum: Decimal) -> Decimal | None:
+    """The price at which ``funds`` + uPnL equals the maintenance margin.
+
+    ``funds`` is the margin of an isolated position, or for a cross position the
+    account's cross funds net of its other cross positions (§7). None when ≤ 0.
+    """
+    if side == LONG:
+        price = (entry * qty - funds - cum) / (qty * (ONE - mmr))
+    else:
+        price = (entry * qty + funds + cum) / (qty * (ONE + mmr))
+    return price if price > 0 else None
+
+
+def isolated_liq_price(pos: Position, inst: Instrument, price: Decimal) -> Decimal | None:
+    """Liquidation price of an isolated position, tier chosen by notional at ``price``."""
+    tier = inst.tier_for(pos.qty * price)
+    return liquidation_price(pos.side, pos.qty, pos.entry, pos.margin, tier.mmr,
+                             tier.maintenance_amount)
+
+
+def cross_funds(account: Account) -> Decimal:
+    """wallet − Σ isolated margins: what backs the cross positions."""
+    return account.wallet - account.isolated_margins()
+
+
+def cross_liq_price(account: Account, pos: Position, instruments: dict[str, Instrument],
+                    prices: dict[str, Decimal]) -> Decimal | None:
+    """Liquidation price of a cross position: other cross positions held at current prices."""
+    funds = cross_funds(account)
+    for other in account.positions.values():
+        if other is pos or other.margin_mode != CROSS:
+            continue
+        px = prices[other.symbol]
+        funds += other.upnl(px) - instruments[other.symbol].maintenance_margin(other.qty * px)
+    tier = instruments[pos.symbol].tier_for(pos.qty * prices[pos.symbol])
+    return liquidation_price(pos.side, pos.qty, pos.entry, funds, tier.mmr,
+                             tier.maintenance_amount)
+
+
+def liq_price_of(account: Account, pos: Position, instruments: dict[str, Instrument],
+                 prices: dict[str, Decimal]) -> Decimal | None:
+    """The liquidation price shown for a position, isolated or cross."""
+    if pos.margin_mode == ISOLATED:
+        return isolated_liq_price(pos, instruments[pos.symbol], prices[pos.symbol])
+    return cross_liq_price(account, pos, instruments, prices)
+
+
+def isolated_is_liquidated(pos: Position, inst: Instrument, price: Decimal) -> bool:
+    """True when the last price has reached the isolated position's liquidation price."""
+    liq = isolated_liq_price(pos, inst, price)
+    if liq is None:
+        return False
+    return price <= liq if pos.side == LONG else price >= liq
+
+
+def cross_is_liquidated(account: Account, instruments: dict[str, Instrument],
+                        prices: dict[str, Decimal]) -> bool:
+    """wallet − Σ isolated margins + Σ cross uPnL ≤ Σ cross maintenance margins."""
+    lhs = cross_funds(account)
+    mm = ZERO
+    any_cross = False
+    for p in account.positions.values():
+        if p.margin_mode != CROSS:
+            continue
+        any_cross = True
+        px = prices[p.symbol]
+        lhs += p.upnl(px)
+        mm += instruments[p.symbol].maintenance_margin(p.qty * px)
+    return any_cross and lhs <= mm
+
+
+def average_entry(qty1: Decimal, entry1: Decimal, qty2: Decimal, entry2: Decimal) -> Decimal:
+    """Entry price after an increase: the quantity-weighted average, rounded to 1e-8."""
+    return money((qty1 * entry1 + qty2 * entry2) / (qty1 + qty2))

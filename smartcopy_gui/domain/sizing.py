@@ -1,0 +1,84 @@
+"""Sizing maths of §4–§6: utilization, fill prices, copier open and close quantities."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .numbers import ONE, ceil_tick, floor_step, floor_tick, round_step
+
+BPS = Decimal("0.0001")
+
+# Outcome statuses and skip reasons, as the report spells them.
+COPIED = "copied"
+COPIED_MIN_QTY = "copied_min_qty"
+COPIED_REDUCED = "copied_reduced"
+SKIPPED = "skipped"
+DONE = "done"
+POSITION_NOT_COPIED = "position_not_copied"
+SLIPPAGE_LIMIT = "slippage_limit"
+INSUFFICIENT_FUNDS = "insufficient_funds"
+LEVERAGE_NOT_SYNCED = "leverage_not_synced"
+COPY_INACTIVE = "copy_inactive"
+TRADER_LIQUIDATED = "trader_liquidated"
+
+
+def utilization(qty: Decimal, price: Decimal, leverage: Decimal, equity: Decimal) -> Decimal:
+    """Capital utilization ratio u = (qty × price / leverage) / equity before the fill."""
+    return (qty * price / leverage) / equity
+
+
+def fill_price(base: Decimal, impact_bps: Decimal, is_buy: bool, tick: Decimal) -> Decimal:
+    """The copier's fill: base × (1 ± impact), rounded against the copier to the tick."""
+    impact = impact_bps * BPS
+    if is_buy:
+        return ceil_tick(base * (ONE + impact), tick)
+    return floor_tick(base * (ONE - impact), tick)
+
+
+def slippage_exceeded(is_long: bool, fill: Decimal, trader_price: Decimal,
+                      max_slippage: Decimal) -> bool:
+    """The slippage guard: strictly beyond the trader's price by more than max_slippage."""
+    if is_long:
+        return fill > trader_price * (ONE + max_slippage)
+    return fill < trader_price * (ONE - max_slippage)
+
+
+def unit_cost(fill: Decimal, leverage: Decimal, taker: Decimal) -> Decimal:
+    """Margin plus fee per unit of quantity: fill × (1/leverage + taker)."""
+    return fill * (ONE / leverage + taker)
+
+
+def size_for_margin(target_margin: Decimal, cost_per_unit: Decimal, step: Decimal) -> Decimal:
+    """qty = floor_step(M / (fill × (1/leverage + taker)))."""
+    return floor_step(target_margin / cost_per_unit, step)
+
+
+def apply_min_and_funds(qty: Decimal, cost_per_unit: Decimal, available: Decimal,
+                        step: Decimal, min_qty: Decimal) -> tuple[Decimal, str]:
+    """Steps 3–4 of an open: bump to min_qty, then reduce to what the account affords.
+
+    Returns (qty, status); qty is 0 with status INSUFFICIENT_FUNDS when even min_qty
+    cannot be afforded.
+    """
+    status = COPIED
+    if qty < min_qty:
+        qty = min_qty
+        status = COPIED_MIN_QTY
+    if qty * cost_per_unit > available:
+        qty = floor_step(available / cost_per_unit, step) if available > 0 else step * 0
+        if qty < min_qty:
+            return qty * 0, INSUFFICIENT_FUNDS
+        status = COPIED_REDUCED
+    return qty, status
+
+
+def partial_close_qty(copier_qty: Decimal, closed: Decimal, trader_qty_before: Decimal,
+                      step: Decimal, min_qty: Decimal) -> Decimal:
+    """Copier close for a trader's partial close: round_step(copier qty × f), at least
+    min_qty, and everything when what would remain is below min_qty."""
+    q = round_step(copier_qty * closed / trader_qty_before, step)
+    if q < min_qty:
+        q = min_qty
+    if copier_qty - q < min_qty:
+        q = copier_qty
+    return q

@@ -1,0 +1,1 @@
+"""Applies events to state: the copy engine. No Qt, no SQL."""

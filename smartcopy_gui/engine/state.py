@@ -1,0 +1,154 @@
+"""The engine's in-memory state and the change set one transaction writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ..domain.instruments import DEFAULT_INSTRUMENTS, Instrument
+from ..domain.numbers import D, ZERO
+from ..domain.positions import Account, Position
+
+ACTIVE = "active"
+CANCELLED = "cancelled"
+STOPPED = "stopped"
+
+# Ledger kinds. Transfers between accounts (they sum to zero within an event):
+INVESTMENT = "investment"
+RELEASE = "release"
+PROFIT_SHARE = "profit_share"
+TRANSFER_KINDS = (INVESTMENT, RELEASE, PROFIT_SHARE)
+# Money entering from outside or earned in the market:
+DEPOSIT = "deposit"
+BALANCE = "balance"  # a trader's registered starting balance
+FEE = "fee"
+REALIZED_PNL = "realized_pnl"
+FUNDING = "funding"
+LIQUIDATION = "liquidation"
+
+
+@dataclass
+class Config:
+    """Scenario-wide settings (the `config` event)."""
+
+    delay_ms: int = 500
+    impact_bps: Decimal = D("2")
+    taker_fee: Decimal = D("0.0006")
+    min_investment: Decimal = D("10")
+
+
+class Trader:
+    """A lead trader: its own account, its earned profit share, its active copies."""
+
+    __slots__ = ("id", "name", "profit_share", "account", "earned", "copies", "order")
+
+    def __init__(self, trader_id: str, name: str, profit_share: Decimal, order: int) -> None:
+        self.id = trader_id
+        self.name = name
+        self.profit_share = profit_share
+        self.account = Account(f"trader:{trader_id}")
+        self.earned = Account(f"earned:{trader_id}")
+        self.copies: list[CopyRelation] = []  # active copies, in creation order
+        self.order = order
+
+
+class CopyRelation:
+    """A copier following a trader with its own copy account."""
+
+    __slots__ = ("id", "copier", "trader", "mode", "investment", "amount", "ratio",
+                 "max_slippage", "max_margin_per_order", "stop_loss", "status", "hwm",
+                 "released", "account", "totals", "created_ts", "ended_ts")
+
+    def __init__(self, copy_id: int, copier: str, trader: str, mode: str,
+                 investment: Decimal, *, amount: Decimal | None = None,
+                 ratio: Decimal | None = None, max_slippage: Decimal = D("0.005"),
+                 max_margin_per_order: Decimal | None = None,
+                 stop_loss: Decimal | None = None, status: str = ACTIVE,
+                 hwm: Decimal = ZERO, released: Decimal = ZERO, created_ts: int = 0,
+                 ended_ts: int | None = None) -> None:
+        self.id = copy_id
+        self.copier = copier
+        self.trader = trader
+        self.mode = mode
+        self.investment = investment
+        self.amount = amount
+        self.ratio = ratio
+        self.max_slippage = max_slippage
+        self.max_margin_per_order = max_margin_per_order
+        self.stop_loss = stop_loss
+        self.status = status
+        self.hwm = hwm
+        self.released = released
+        self.account = Account(f"copy:{copy_id}")
+        # Running sums of ledger postings on the copy account, by kind.
+        self.totals: dict[str, Decimal] = {}
+        self.created_ts = created_ts
+        self.ended_ts = ended_ts
+
+    @property
+    def active(self) -> bool:
+        return self.status == ACTIVE
+
+    def net_realized(self) -> Decimal:
+        """N = Σ realized PnL − Σ fees + Σ funding (fees are posted negative)."""
+        t = self.totals
+        return (t.get(REALIZED_PNL, ZERO) + t.get(LIQUIDATION, ZERO) + t.get(FEE, ZERO)
+                + t.get(FUNDING, ZERO))
+
+
+@dataclass
+class PendingBatch:
+    """One trader action's copier actions, to run at ``exec_ts`` for ``copy_ids``."""
+
+    seq: int
+    exec_ts: int
+    kind: str  # open | increase | close | leverage
+    event_id: str
+    payload: dict[str, Any]
+    copy_ids: list[int]
+
+
+@dataclass
+class Changes:
+    """Everything one transaction writes. Filled by the engine, written by the store."""
+
+    ledger: list[tuple[str, str, int, str, int]] = field(default_factory=list)
+    outcomes: list[tuple[Any, ...]] = field(default_factory=list)
+    positions: dict[tuple[str, str], Position | None] = field(default_factory=dict)
+    copies: dict[int, CopyRelation] = field(default_factory=dict)
+    traders: dict[str, Trader] = field(default_factory=dict)
+    prices: dict[str, Decimal] = field(default_factory=dict)
+    instruments: dict[str, Instrument] = field(default_factory=dict)
+    config: Config | None = None
+    pending_added: list[PendingBatch] = field(default_factory=list)
+    pending_removed: list[int] = field(default_factory=list)
+    events: list[tuple[str, str, int, str, str, str | None]] = field(default_factory=list)
+    rejected: list[tuple[str | None, int | None, str]] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def row_count(self) -> int:
+        """How many rows this change set writes (for the benchmark's floor)."""
+        return (len(self.ledger) + len(self.outcomes) + len(self.positions)
+                + len(self.copies) + len(self.traders) + len(self.prices)
+                + len(self.instruments) + (1 if self.config else 0)
+                + len(self.pending_added) + len(self.pending_removed) + len(self.events)
+                + len(self.rejected) + len(self.meta))
+
+
+@dataclass
+class State:
+    """Everything the engine knows; rebuilt from the store on start."""
+
+    config: Config = field(default_factory=Config)
+    instruments: dict[str, Instrument] = field(default_factory=lambda: dict(DEFAULT_INSTRUMENTS))
+    prices: dict[str, Decimal] = field(default_factory=dict)
+    traders: dict[str, Trader] = field(default_factory=dict)
+    contracts: dict[str, Account] = field(default_factory=dict)
+    copies: dict[int, CopyRelation] = field(default_factory=dict)
+    pending: list[PendingBatch] = field(default_factory=list)
+    last_ts: int | None = None
+    next_copy_id: int = 1
+    next_pending_seq: int = 1
+    # Accounts whose state changed since the last liquidation check.
+    dirty: set[str] = field(default_factory=set)

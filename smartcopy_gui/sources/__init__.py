@@ -1,0 +1,1 @@
+"""Where events come from: scenario files (and later the simulated market)."""

@@ -1,0 +1,5 @@
+"""SQLite persistence through sqlite-utils."""
+
+from .store import Store, StoreError
+
+__all__ = ["Store", "StoreError"]

@@ -1,0 +1,65 @@
+"""Helpers to write scenarios in tests as short Python calls."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from smartcopy_gui.cli import report, replay_lines
+from smartcopy_gui.engine.engine import Engine
+from smartcopy_gui.store import Store
+
+T0 = datetime(2026, 3, 24, tzinfo=timezone.utc)
+
+
+def ts(ms: int) -> str:
+    """ISO time ``ms`` milliseconds after T0."""
+    t = T0 + timedelta(milliseconds=ms)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+class Scenario:
+    """Builds scenario lines: ``s.add(1000, "open", trader="alice", ...)``."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._n = 0
+
+    def add(self, at_ms: int, type_: str, id_: str | None = None, **fields: Any) -> str:
+        self._n += 1
+        event_id = id_ or f"e{self._n}"
+        obj = {"id": event_id, "ts": ts(at_ms), "type": type_}
+        obj.update({k: v for k, v in fields.items() if v is not None})
+        self.lines.append(json.dumps(obj))
+        return event_id
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def run(scn: Scenario | list[str], store: Store | None = None) -> dict[str, Any]:
+    """Replay into a (fresh in-memory by default) store; return the report."""
+    lines = scn.lines if isinstance(scn, Scenario) else scn
+    store = store or Store(":memory:")
+    engine = Engine(store)
+    replay_lines(engine, lines)
+    return report(store, engine)
+
+
+def worked_example(impact_bps: str = "0", extra_copiers: dict[str, str] | None = None,
+                   min_investment: str | None = None) -> Scenario:
+    """§9 of the copy rules up to the open, with optional extra copiers (name → amount)."""
+    s = Scenario()
+    s.add(0, "config", delay_ms="500", impact_bps=impact_bps, min_investment=min_investment)
+    s.add(0, "trader", trader="alice", name="Alice", balance="10000")
+    s.add(0, "deposit", account="me", amount="2000")
+    s.add(1000, "price", symbol="BTCUSDT", price="60000")
+    s.add(2000, "copy", copier="me", trader="alice", mode="smart", investment="1000")
+    for name, amount in (extra_copiers or {}).items():
+        s.add(2000, "deposit", account=name, amount=amount)
+        s.add(2000, "copy", copier=name, trader="alice", mode="smart", investment=amount)
+    s.add(10_000, "open", "o1", trader="alice", symbol="BTCUSDT", side="long", qty="0.5",
+          price="60000", leverage=10, margin_mode="isolated")
+    s.add(10_200, "price", symbol="BTCUSDT", price="60030")
+    return s
