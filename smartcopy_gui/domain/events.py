@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -48,7 +48,7 @@ def _canon(value: Any) -> Any:
 
 def format_ts(ms: int) -> str:
     """Milliseconds since the epoch as ISO-8601 UTC with milliseconds."""
-    dt = datetime.fromtimestamp(ms // 1000, tz=timezone.utc)
+    dt = datetime.fromtimestamp(ms // 1000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
 
 
@@ -68,8 +68,8 @@ def parse_ts(text: str) -> int:
         dt = datetime.fromisoformat(s)
     except ValueError:
         raise ValueError(f"ts {text!r} is not an ISO-8601 date-time") from None
-    if dt.tzinfo is None or dt.utcoffset() != timezone.utc.utcoffset(None):
+    if dt.tzinfo is None or dt.utcoffset() != UTC.utcoffset(None):
         raise ValueError(f"ts {text!r} must be UTC (end with Z)")
-    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
     delta = dt - epoch
     return (delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .numbers import D, ZERO
+from .numbers import ZERO, D
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,9 @@ class Instrument:
 
     def tier_band(self, notional: Decimal) -> tuple[Decimal, Decimal, Tier]:
         """The tier for ``notional`` and the notional band (lo, hi] over which it applies."""
+        first = self.tiers[0]
+        if notional <= first.cap and len(self.tiers) > 1:
+            return ZERO, first.cap, first
         lo = ZERO
         for i, tier in enumerate(self.tiers):
             if notional <= tier.cap:

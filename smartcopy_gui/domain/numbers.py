@@ -6,9 +6,16 @@ import decimal
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 # A generous precision so that divisions which are then floored to a step never
-# round up across a step boundary.
+# round up across a step boundary. Set on the default context too, so that every
+# thread (the GUI runs the engine off its main thread) computes the same way and the
+# hot paths can use plain operators.
+decimal.DefaultContext.prec = 60
+decimal.DefaultContext.rounding = ROUND_HALF_EVEN
+decimal.DefaultContext.traps[decimal.FloatOperation] = True
 CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_EVEN, Emax=10**6, Emin=-(10**6))
-decimal.setcontext(CONTEXT)
+decimal.setcontext(decimal.Context(prec=60, rounding=ROUND_HALF_EVEN,
+                                   traps=[decimal.InvalidOperation, decimal.DivisionByZero,
+                                          decimal.Overflow, decimal.FloatOperation]))
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -25,37 +32,37 @@ def D(value: str | int | Decimal) -> Decimal:
 
 def money(x: Decimal) -> Decimal:
     """Round a USDT amount to the posting unit, 1e-8, half-even."""
-    return x.quantize(CENT_MICRO, rounding=ROUND_HALF_EVEN, context=CONTEXT)
+    return x.quantize(CENT_MICRO, ROUND_HALF_EVEN)
 
 
 def to_units(x: Decimal) -> int:
     """A posted USDT amount as an integer count of 1e-8 (the ledger's storage form)."""
-    return int(money(x).scaleb(8, context=CONTEXT))
+    return int(money(x).scaleb(8))
 
 
 def from_units(units: int) -> Decimal:
     """Inverse of :func:`to_units`."""
-    return Decimal(units).scaleb(-8, context=CONTEXT)
+    return Decimal(units).scaleb(-8)
 
 
 def floor_step(x: Decimal, step: Decimal) -> Decimal:
     """Round a quantity down to a whole multiple of ``step``."""
-    return ((x / step).to_integral_value(rounding=ROUND_FLOOR) * step).quantize(step)
+    return (x / step).to_integral_value(ROUND_FLOOR) * step
 
 
 def round_step(x: Decimal, step: Decimal) -> Decimal:
     """Round a quantity half-up to the nearest multiple of ``step``."""
-    return ((x / step).to_integral_value(rounding=ROUND_HALF_UP) * step).quantize(step)
+    return (x / step).to_integral_value(ROUND_HALF_UP) * step
 
 
 def ceil_tick(x: Decimal, tick: Decimal) -> Decimal:
     """Round a price up to a multiple of ``tick`` (the copier's buy fills)."""
-    return ((x / tick).to_integral_value(rounding=ROUND_CEILING) * tick).quantize(tick)
+    return (x / tick).to_integral_value(ROUND_CEILING) * tick
 
 
 def floor_tick(x: Decimal, tick: Decimal) -> Decimal:
     """Round a price down to a multiple of ``tick`` (the copier's sell fills)."""
-    return ((x / tick).to_integral_value(rounding=ROUND_FLOOR) * tick).quantize(tick)
+    return (x / tick).to_integral_value(ROUND_FLOOR) * tick
 
 
 def is_multiple(x: Decimal, step: Decimal) -> bool:
@@ -69,5 +76,4 @@ def fmt(x: Decimal | None) -> str | None:
         return None
     if x == 0:
         return "0"
-    s = format(x.normalize(CONTEXT), "f")
-    return s
+    return format(x.normalize(), "f")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .instruments import Instrument
-from .numbers import ZERO, ONE, money
+from .numbers import CENT_MICRO, ONE, ZERO, money
 
 LONG = "long"
 SHORT = "short"
@@ -18,7 +18,7 @@ class Position:
     (the id of the event that opened it) that this position belongs or is linked to."""
 
     __slots__ = ("symbol", "side", "qty", "entry", "leverage", "margin_mode", "cycle",
-                 "margin")
+                 "margin", "liq_cache")
 
     def __init__(self, symbol: str, side: str, qty: Decimal, entry: Decimal,
                  leverage: Decimal, margin_mode: str, cycle: str) -> None:
@@ -29,14 +29,18 @@ class Position:
         self.leverage = leverage
         self.margin_mode = margin_mode
         self.cycle = cycle
-        self.margin = position_margin(qty, entry, leverage)
+        self.margin = (qty * entry / leverage).quantize(CENT_MICRO)
+        # (notional low, notional high, Q, K) of an isolated position's liquidation
+        # test price × Q ≤ K (long) or ≥ K (short), valid inside that maintenance tier.
+        self.liq_cache: tuple[Decimal, Decimal, Decimal, Decimal] | None = None
 
     def set(self, qty: Decimal, entry: Decimal, leverage: Decimal) -> None:
         """Change size, entry or leverage; the margin follows (qty × entry / leverage)."""
         self.qty = qty
         self.entry = entry
         self.leverage = leverage
-        self.margin = position_margin(qty, entry, leverage)
+        self.margin = (qty * entry / leverage).quantize(CENT_MICRO)
+        self.liq_cache = None
 
     def upnl(self, price: Decimal) -> Decimal:
         """Unrealized PnL at ``price``."""
@@ -51,7 +55,7 @@ class Position:
 
 def position_margin(qty: Decimal, entry: Decimal, leverage: Decimal) -> Decimal:
     """A position's margin, qty × entry / leverage, as a posted amount."""
-    return money(qty * entry / leverage)
+    return (qty * entry / leverage).quantize(CENT_MICRO)
 
 
 def realized_pnl(side: str, entry: Decimal, price: Decimal, qty: Decimal) -> Decimal:
@@ -143,11 +147,28 @@ def liq_price_of(account: Account, pos: Position, instruments: dict[str, Instrum
 
 
 def isolated_is_liquidated(pos: Position, inst: Instrument, price: Decimal) -> bool:
-    """True when the last price has reached the isolated position's liquidation price."""
-    liq = isolated_liq_price(pos, inst, price)
-    if liq is None:
-        return False
-    return price <= liq if pos.side == LONG else price >= liq
+    """True when the last price has reached the isolated position's liquidation price.
+
+    ``price ≤ liq`` for a long is ``price × qty × (1 − MMR) ≤ entry × qty − margin − cum``
+    (and mirrored for a short): the same test without a division, so it is exact. Its
+    two sides only change with the maintenance tier, so they are cached for the tier's
+    notional band (this check runs for every position after every price event).
+    """
+    notional = pos.qty * price
+    cache = pos.liq_cache
+    if cache is None or not cache[0] < notional <= cache[1]:
+        lo, hi, tier = inst.tier_band(notional)
+        base = pos.entry * pos.qty
+        if pos.side == LONG:
+            cache = (lo, hi, pos.qty * (ONE - tier.mmr),
+                     base - pos.margin - tier.maintenance_amount)
+        else:
+            cache = (lo, hi, pos.qty * (ONE + tier.mmr),
+                     base + pos.margin + tier.maintenance_amount)
+        pos.liq_cache = cache
+    if pos.side == LONG:
+        return price * cache[2] <= cache[3]
+    return price * cache[2] >= cache[3]
 
 
 def cross_is_liquidated(account: Account, instruments: dict[str, Instrument],

@@ -8,29 +8,72 @@ never runs ahead of what was committed.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
 from ..domain import sizing as sz
 from ..domain.events import Event
 from ..domain.instruments import Instrument, Tier
+from ..domain.numbers import CENT_MICRO as E8
 from ..domain.numbers import ONE, ZERO, floor_step, fmt, is_multiple, money
-from ..domain.positions import (CROSS, ISOLATED, LONG, Account, Position, average_entry,
-                                cross_is_liquidated, isolated_is_liquidated, position_margin,
-                                realized_pnl)
-from .state import (ACTIVE, BALANCE, CANCELLED, DEPOSIT, FEE, FUNDING, INVESTMENT,
-                    LIQUIDATION, PROFIT_SHARE, REALIZED_PNL, RELEASE, STOPPED, Changes,
-                    Config, CopyRelation, PendingBatch, State, Trader)
+from ..domain.positions import (
+    CROSS,
+    ISOLATED,
+    LONG,
+    Account,
+    Position,
+    average_entry,
+    cross_is_liquidated,
+    isolated_is_liquidated,
+    position_margin,
+    realized_pnl,
+)
+from .state import (
+    ACTIVE,
+    BALANCE,
+    CANCELLED,
+    DEPOSIT,
+    FEE,
+    FUNDING,
+    INVESTMENT,
+    LIQUIDATION,
+    PROFIT_SHARE,
+    REALIZED_PNL,
+    RELEASE,
+    STOPPED,
+    Changes,
+    Config,
+    CopyRelation,
+    PendingBatch,
+    State,
+    Trader,
+)
 
 log = logging.getLogger("smartcopy.engine")
 
 APPLIED = "applied"
 REJECTED = "rejected"
 DUPLICATE = "duplicate"
+
+
+@contextmanager
+def _no_gc_pauses() -> Iterator[None]:
+    """Hold the cyclic garbage collector off while one batch allocates a row per copier:
+    the objects it makes are acyclic, and repeated generation scans of a growing heap
+    otherwise dominate a fan-out to thousands of copiers."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Rejected(Exception):
@@ -74,6 +117,9 @@ class Engine:
     def _index_pending(self) -> None:
         self._heap = [(b.exec_ts, b.seq, b) for b in self.state.pending]
         heapq.heapify(self._heap)
+        # The loaded state lives as long as the engine: keep the collector from
+        # rescanning it on every later collection.
+        gc.freeze()
 
     def reload(self) -> None:
         """Throw the in-memory state away and rebuild it from the store."""
@@ -82,7 +128,8 @@ class Engine:
 
     def _commit(self, ch: Changes) -> None:
         try:
-            self.store.commit(ch)
+            with _no_gc_pauses():
+                self.store.commit(ch)
         except BaseException:
             self.reload()
             raise
@@ -169,7 +216,8 @@ class Engine:
     # ------------------------------------------------------------------ helpers
     def _post(self, account: Account, kind: str, amount: Decimal, ch: Changes,
               event_id: str, ts: int, copy: CopyRelation | None = None) -> Decimal:
-        amount = money(amount)
+        """Book ``amount`` (rounded to 1e-8) on an account's wallet and ledger."""
+        amount = amount.quantize(E8)
         if not amount:
             return amount
         account.wallet += amount
@@ -197,13 +245,23 @@ class Engine:
             raise Rejected(f"leverage {fmt(leverage)} is outside 1..{fmt(inst.max_leverage)} "
                            f"for {inst.symbol}")
 
+    def _group(self, ch: Changes, event_id: str, trader: str, symbol: str | None,
+               action: str, price: Decimal | None, ts: int) -> int:
+        """The id of the outcome group (what a set of outcomes share) for this key."""
+        key = (event_id, trader, symbol, action, str(price) if price is not None else None, ts)
+        gid = ch.group_ids.get(key)
+        if gid is None:
+            gid = ch.group_ids[key] = self.state.next_group_id
+            self.state.next_group_id += 1
+            ch.outcome_groups.append((gid, *key))
+        return gid
+
     def _outcome(self, ch: Changes, event_id: str, copy: CopyRelation | None, trader: str,
                  symbol: str | None, action: str, status: str, reason: str | None,
                  qty: Decimal | None, price: Decimal | None, ts: int) -> None:
-        ch.outcomes.append((event_id, copy.id if copy else None, copy.copier if copy else None,
-                            trader, symbol, action, status, reason,
-                            fmt(qty) if qty is not None else None,
-                            fmt(price) if price is not None else None, ts))
+        gid = self._group(ch, event_id, trader, symbol, action, price, ts)
+        ch.outcomes.append((gid, copy.id if copy else None, status, reason,
+                            str(qty) if qty is not None else None))
 
     def _schedule(self, ch: Changes, trader: Trader, kind: str, ev_id: str, ts: int,
                   payload: dict[str, Any]) -> None:
@@ -561,11 +619,19 @@ class Engine:
                         "trader": trader.id, "symbol": pos.symbol, "cycle": pos.cycle,
                         "side": pos.side, "closed": pos.qty, "before": pos.qty,
                         "full": True, "reason": sz.TRADER_LIQUIDATED})
+        instruments, prices = st.instruments, st.prices
         for copy in st.copies.values():
             acc = copy.account
-            if copy.status == ACTIVE and acc.positions and (
-                    symbol in acc.positions or acc.id in dirty):
-                self._liquidate(acc, ch, event_id, ts, copy, copy.trader)
+            positions = acc.positions
+            if not positions or copy.status != ACTIVE or (
+                    symbol not in positions and acc.id not in dirty):
+                continue
+            # A quick test first: this runs for every copy after every price event.
+            for pos in positions.values():
+                if pos.margin_mode == CROSS or isolated_is_liquidated(
+                        pos, instruments[pos.symbol], prices[pos.symbol]):
+                    self._liquidate(acc, ch, event_id, ts, copy, copy.trader)
+                    break
         dirty.clear()
 
     def _liquidate(self, acc: Account, ch: Changes, event_id: str, ts: int,
@@ -601,6 +667,10 @@ class Engine:
             self._run_one(ch)
 
     def _run_one(self, ch: Changes) -> None:
+        with _no_gc_pauses():
+            self._run_one_batch(ch)
+
+    def _run_one_batch(self, ch: Changes) -> None:
         _, _, batch = heapq.heappop(self._heap)
         ch.pending_removed.append(batch.seq)
         runner = getattr(self, f"_exec_{batch.kind if batch.kind != 'increase' else 'open'}")
@@ -629,11 +699,15 @@ class Engine:
         prices = st.prices
         ts, event_id, trader_id, kind = batch.exec_ts, batch.event_id, p["trader"], batch.kind
         outcome = self._outcome
-        slippage_ok: dict[Decimal, bool] = {}
-        cost_cache: dict[Decimal, Decimal] = {}
+        base_cost = sz.unit_cost(fill, leverage, taker)
+        base_cost_step = base_cost * step
         touched: list[int] = []
         positions_changed = ch.positions
         dirty = st.dirty
+        ledger, outcomes = ch.ledger, ch.outcomes
+        fill_taker = fill * taker
+        group = self._group(ch, event_id, trader_id, symbol, kind, fill, ts)
+        margin_mode = p["margin_mode"]
         for copy in self._active_copies(batch):
             acc = copy.account
             pos = acc.positions.get(symbol)
@@ -650,46 +724,61 @@ class Engine:
                             sz.POSITION_NOT_COPIED, None, None, ts)
                     continue
                 pos_leverage = pos.leverage
-            ok = slippage_ok.get(copy.max_slippage)
-            if ok is None:
-                ok = slippage_ok[copy.max_slippage] = not sz.slippage_exceeded(
-                    is_long, fill, trader_price, copy.max_slippage)
-            if not ok:
+            if is_long:
+                if fill > trader_price * (ONE + copy.max_slippage):
+                    outcome(ch, event_id, copy, trader_id, symbol, kind, sz.SKIPPED,
+                            sz.SLIPPAGE_LIMIT, None, None, ts)
+                    continue
+            elif fill < trader_price * (ONE - copy.max_slippage):
                 outcome(ch, event_id, copy, trader_id, symbol, kind, sz.SKIPPED,
                         sz.SLIPPAGE_LIMIT, None, None, ts)
                 continue
-            cost = cost_cache.get(pos_leverage)
-            if cost is None:
-                cost = cost_cache[pos_leverage] = sz.unit_cost(fill, pos_leverage, taker)
-            if copy.mode == "fixed_ratio":
-                assert copy.ratio is not None
+            if pos_leverage is leverage:
+                cost, cost_step = base_cost, base_cost_step
+            else:
+                cost = sz.unit_cost(fill, pos_leverage, taker)
+                cost_step = cost * step
+            mode = copy.mode
+            if mode == "smart":
+                target = u * (acc.equity(prices) if acc.positions else acc.wallet)
+            elif mode == "fixed_amount":
+                target = copy.amount  # type: ignore[assignment]
+            else:
+                target = None
+            if target is None:
                 qty = floor_step(p["qty"] * copy.ratio, step)
             else:
-                if copy.mode == "smart":
-                    target = u * (acc.equity(prices) if acc.positions else acc.wallet)
-                else:
-                    assert copy.amount is not None
-                    target = copy.amount
                 cap = copy.max_margin_per_order
                 if cap is not None and target > cap:
                     target = cap
-                qty = floor_step(target / cost, step) if target > 0 else step * 0
+                # floor_step(M / cost), with the step folded into the divisor.
+                qty = ((target / cost_step).to_integral_value(ROUND_FLOOR) * step
+                       if target > 0 else ZERO)
             available = acc.available(prices) if acc.positions else acc.wallet
-            qty, status = sz.apply_min_and_funds(qty, cost, available, step, min_qty)
-            if status == sz.INSUFFICIENT_FUNDS:
-                outcome(ch, event_id, copy, trader_id, symbol, kind, sz.SKIPPED,
-                        sz.INSUFFICIENT_FUNDS, None, None, ts)
-                continue
-            self._post(acc, FEE, -(qty * fill * taker), ch, event_id, ts, copy)
+            if qty >= min_qty and qty * cost <= available:
+                status = sz.COPIED
+            else:
+                qty, status = sz.apply_min_and_funds(qty, cost, available, step, min_qty)
+                if status == sz.INSUFFICIENT_FUNDS:
+                    outcome(ch, event_id, copy, trader_id, symbol, kind, sz.SKIPPED,
+                            sz.INSUFFICIENT_FUNDS, None, None, ts)
+                    continue
+            # Inlined posting of the fee (see _post): this loop runs once per copier.
+            fee = (qty * fill_taker).quantize(E8)
+            if fee:
+                acc.wallet -= fee
+                ledger.append((acc.id, FEE, -int(fee.scaleb(8)), event_id, ts))
+                totals = copy.totals
+                totals[FEE] = totals.get(FEE, ZERO) - fee
             if pos is None:
-                pos = Position(symbol, side, qty, fill, pos_leverage, p["margin_mode"], cycle)
+                pos = Position(symbol, side, qty, fill, pos_leverage, margin_mode, cycle)
                 acc.positions[symbol] = pos
             else:
                 pos.set(pos.qty + qty, average_entry(pos.qty, pos.entry, qty, fill),
                         pos.leverage)
             positions_changed[(acc.id, symbol)] = pos
             dirty.add(acc.id)
-            outcome(ch, event_id, copy, trader_id, symbol, kind, status, None, qty, fill, ts)
+            outcomes.append((group, copy.id, status, None, str(qty)))
             if copy.stop_loss is not None:
                 touched.append(copy.id)
         return touched
@@ -707,6 +796,13 @@ class Engine:
         reason = p.get("reason")
         ts, event_id, trader_id = batch.exec_ts, batch.event_id, p["trader"]
         touched: list[int] = []
+        is_long = side == LONG
+        step, min_qty = inst.qty_step, inst.min_qty
+        before_step = before * step
+        fill_taker = fill * taker
+        group = self._group(ch, event_id, trader_id, symbol, "close", fill, ts)
+        ledger, outcomes, positions_changed = ch.ledger, ch.outcomes, ch.positions
+        dirty = st.dirty
         for copy in self._active_copies(batch):
             acc = copy.account
             pos = acc.positions.get(symbol)
@@ -714,21 +810,37 @@ class Engine:
                 self._outcome(ch, event_id, copy, trader_id, symbol, "close", sz.SKIPPED,
                               sz.POSITION_NOT_COPIED, None, None, ts)
                 continue
+            held = pos.qty
             if full:
-                qty = pos.qty
+                qty = held
             else:
-                qty = sz.partial_close_qty(pos.qty, closed, before, inst.qty_step, inst.min_qty)
-            self._post(acc, REALIZED_PNL, realized_pnl(pos.side, pos.entry, fill, qty), ch,
-                       event_id, ts, copy)
-            self._post(acc, FEE, -(qty * fill * taker), ch, event_id, ts, copy)
-            if qty == pos.qty:
+                # sz.partial_close_qty, inlined: round_step(held × f), ≥ min_qty, and all
+                # of it when what would remain is below min_qty.
+                qty = (held * closed / before_step).to_integral_value(ROUND_HALF_UP) * step
+                if qty < min_qty:
+                    qty = min_qty
+                if held - qty < min_qty:
+                    qty = held
+            # Inlined postings of realized PnL and fee (see _post): once per copier.
+            pnl = ((fill - pos.entry) * qty if is_long else (pos.entry - fill) * qty
+                   ).quantize(E8)
+            fee = (qty * fill_taker).quantize(E8)
+            acc.wallet += pnl - fee
+            totals = copy.totals
+            if pnl:
+                ledger.append((acc.id, REALIZED_PNL, int(pnl.scaleb(8)), event_id, ts))
+                totals[REALIZED_PNL] = totals.get(REALIZED_PNL, ZERO) + pnl
+            if fee:
+                ledger.append((acc.id, FEE, -int(fee.scaleb(8)), event_id, ts))
+                totals[FEE] = totals.get(FEE, ZERO) - fee
+            dirty.add(acc.id)
+            if qty == held:
                 del acc.positions[symbol]
-                ch.positions[(acc.id, symbol)] = None
+                positions_changed[(acc.id, symbol)] = None
             else:
-                pos.set(pos.qty - qty, pos.entry, pos.leverage)
-                ch.positions[(acc.id, symbol)] = pos
-            self._outcome(ch, event_id, copy, trader_id, symbol, "close", sz.COPIED, reason,
-                          qty, fill, ts)
+                pos.set(held - qty, pos.entry, pos.leverage)
+                positions_changed[(acc.id, symbol)] = pos
+            outcomes.append((group, copy.id, sz.COPIED, reason, str(qty)))
             if copy.stop_loss is not None:
                 touched.append(copy.id)
         return touched

@@ -74,8 +74,13 @@ def build_report(state: State, outcomes: list[dict[str, Any]], rejected: list[di
         "outcomes": [{
             "event_id": o["event_id"], "copier": o["copier"], "trader": o["trader"],
             "symbol": o["symbol"], "action": o["action"], "status": o["status"],
-            "reason": o["reason"], "qty": o["qty"], "price": o["price"],
+            "reason": o["reason"], "qty": _norm(o["qty"]), "price": _norm(o["price"]),
             "ts": format_ts(o["ts"]),
         } for o in outcomes],
         "rejected": rejected,
     }
+
+
+def _norm(text: str | None) -> str | None:
+    """A stored decimal string in the report's plain form ("60030.0" → "60030")."""
+    return fmt(Decimal(text)) if text is not None else None

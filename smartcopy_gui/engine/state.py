@@ -7,8 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain.instruments import DEFAULT_INSTRUMENTS, Instrument
-from ..domain.numbers import D, ZERO
+from ..domain.numbers import ZERO, D
 from ..domain.positions import Account, Position
+
+DEFAULT_MAX_SLIPPAGE = D("0.005")
 
 ACTIVE = "active"
 CANCELLED = "cancelled"
@@ -62,7 +64,7 @@ class CopyRelation:
 
     def __init__(self, copy_id: int, copier: str, trader: str, mode: str,
                  investment: Decimal, *, amount: Decimal | None = None,
-                 ratio: Decimal | None = None, max_slippage: Decimal = D("0.005"),
+                 ratio: Decimal | None = None, max_slippage: Decimal = DEFAULT_MAX_SLIPPAGE,
                  max_margin_per_order: Decimal | None = None,
                  stop_loss: Decimal | None = None, status: str = ACTIVE,
                  hwm: Decimal = ZERO, released: Decimal = ZERO, created_ts: int = 0,
@@ -115,6 +117,8 @@ class Changes:
 
     ledger: list[tuple[str, str, int, str, int]] = field(default_factory=list)
     outcomes: list[tuple[Any, ...]] = field(default_factory=list)
+    outcome_groups: list[tuple[Any, ...]] = field(default_factory=list)
+    group_ids: dict[tuple[Any, ...], int] = field(default_factory=dict)
     positions: dict[tuple[str, str], Position | None] = field(default_factory=dict)
     copies: dict[int, CopyRelation] = field(default_factory=dict)
     traders: dict[str, Trader] = field(default_factory=dict)
@@ -129,7 +133,8 @@ class Changes:
 
     def row_count(self) -> int:
         """How many rows this change set writes (for the benchmark's floor)."""
-        return (len(self.ledger) + len(self.outcomes) + len(self.positions)
+        return (len(self.ledger) + len(self.outcomes) + len(self.outcome_groups)
+                + len(self.positions)
                 + len(self.copies) + len(self.traders) + len(self.prices)
                 + len(self.instruments) + (1 if self.config else 0)
                 + len(self.pending_added) + len(self.pending_removed) + len(self.events)
@@ -150,5 +155,6 @@ class State:
     last_ts: int | None = None
     next_copy_id: int = 1
     next_pending_seq: int = 1
+    next_group_id: int = 1
     # Accounts whose state changed since the last liquidation check.
     dirty: set[str] = field(default_factory=set)

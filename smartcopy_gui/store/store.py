@@ -21,8 +21,7 @@ import sqlite_utils
 from ..domain.instruments import Instrument, Tier
 from ..domain.numbers import ZERO, from_units
 from ..domain.positions import Account, Position
-from ..engine.state import (ACTIVE, Changes, Config, CopyRelation, PendingBatch, State,
-                            Trader)
+from ..engine.state import ACTIVE, Changes, Config, CopyRelation, PendingBatch, State, Trader
 
 log = logging.getLogger("smartcopy.store")
 
@@ -47,10 +46,11 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     db["traders"].create({"id": str, "name": str, "profit_share": str, "ord": int}, pk="id")
     db["ledger"].create({"seq": int, "account": str, "kind": str, "amount": int,
                          "event_id": str, "ts": int}, pk="seq")
-    db["ledger"].create_index(["account"])
-    db["positions"].create({"account": str, "symbol": str, "side": str, "qty": str,
-                            "entry": str, "leverage": str, "margin_mode": str, "cycle": str},
-                           pk=("account", "symbol"))
+    # No index on account: wallets are summed by a full scan on load, and an index
+    # would cost every one of the hottest inserts.
+    db.execute("CREATE TABLE positions (account TEXT, symbol TEXT, side TEXT, qty TEXT, "
+               "entry TEXT, leverage TEXT, margin_mode TEXT, cycle TEXT, "
+               "PRIMARY KEY (account, symbol)) WITHOUT ROWID")
     db["copies"].create({"id": int, "copier": str, "trader": str, "mode": str,
                          "investment": str, "amount": str, "ratio": str, "max_slippage": str,
                          "max_margin_per_order": str, "stop_loss": str, "status": str,
@@ -58,9 +58,12 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
                         pk="id")
     db["pending"].create({"seq": int, "exec_ts": int, "kind": str, "event_id": str,
                           "payload": str, "copy_ids": str}, pk="seq")
-    db["outcomes"].create({"seq": int, "event_id": str, "copy_id": int, "copier": str,
-                           "trader": str, "symbol": str, "action": str, "status": str,
-                           "reason": str, "qty": str, "price": str, "ts": int}, pk="seq")
+    # An outcome group holds what the outcomes of one copier action batch share, so a
+    # fan-out to thousands of copiers writes narrow rows.
+    db["outcome_groups"].create({"id": int, "event_id": str, "trader": str, "symbol": str,
+                                 "action": str, "price": str, "ts": int}, pk="id")
+    db["outcomes"].create({"seq": int, "group_id": int, "copy_id": int, "status": str,
+                           "reason": str, "qty": str}, pk="seq")
 
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
@@ -98,6 +101,9 @@ class Store:
             if self.path != ":memory:":
                 self.db.enable_wal()
             conn.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoint the WAL in larger, rarer steps (and explicitly when idle, see
+            # checkpoint()) rather than inside a big fan-out transaction.
+            conn.execute("PRAGMA wal_autocheckpoint=8192")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}. If the file is "
@@ -105,8 +111,16 @@ class Store:
         self.conn: sqlite3.Connection = conn
 
     def close(self) -> None:
-        """Close the connection."""
-        self.db.conn.close()
+        """Checkpoint the WAL and close the connection."""
+        try:
+            self.checkpoint()
+        finally:
+            self.db.conn.close()
+
+    def checkpoint(self) -> None:
+        """Move the WAL into the database file (cheap when there is little to move)."""
+        if self.path != ":memory:":
+            self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def __enter__(self) -> Store:
         return self
@@ -147,11 +161,12 @@ class Store:
             if ch.ledger:
                 conn.executemany("INSERT INTO ledger(account, kind, amount, event_id, ts) "
                                  "VALUES (?, ?, ?, ?, ?)", ch.ledger)
+            if ch.outcome_groups:
+                conn.executemany("INSERT INTO outcome_groups VALUES (?,?,?,?,?,?,?)",
+                                 ch.outcome_groups)
             if ch.outcomes:
-                conn.executemany(
-                    "INSERT INTO outcomes(event_id, copy_id, copier, trader, symbol, action, "
-                    "status, reason, qty, price, ts) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    ch.outcomes)
+                conn.executemany("INSERT INTO outcomes(group_id, copy_id, status, reason, qty) "
+                                 "VALUES (?,?,?,?,?)", ch.outcomes)
             if ch.positions:
                 upserts = []
                 deletes = []
@@ -280,22 +295,27 @@ class Store:
             st.pending.append(PendingBatch(seq, exec_ts, kind, event_id,
                                            _payload_from_json(payload), json.loads(copy_ids)))
         st.next_pending_seq = int(meta.get("next_pending_seq", "1"))
+        st.next_group_id = (conn.execute("SELECT MAX(id) FROM outcome_groups").fetchone()[0]
+                            or 0) + 1
         st.last_ts = int(meta["last_ts"]) if "last_ts" in meta else None
         # Positions loaded from disk are checked on the next liquidation pass.
         st.dirty = {a for a, acc in accounts.items() if acc.positions}
         return st
 
     def outcomes(self, copy_id: int | None = None) -> list[dict[str, Any]]:
-        """Outcome rows in the order they were produced."""
-        sql = ("SELECT event_id, copy_id, copier, trader, symbol, action, status, reason, qty, "
-               "price, ts FROM outcomes")
+        """Outcome rows in the order they were produced (copier joined from its copy)."""
+        sql = ("SELECT g.event_id, o.copy_id, c.copier, g.trader, g.symbol, g.action, "
+               "o.status, o.reason, o.qty, g.price, g.ts FROM outcomes o "
+               "JOIN outcome_groups g ON g.id = o.group_id "
+               "LEFT JOIN copies c ON c.id = o.copy_id")
         args: tuple[Any, ...] = ()
         if copy_id is not None:
-            sql += " WHERE copy_id=?"
+            sql += " WHERE o.copy_id=?"
             args = (copy_id,)
         cols = ("event_id", "copy_id", "copier", "trader", "symbol", "action", "status",
                 "reason", "qty", "price", "ts")
-        return [dict(zip(cols, row)) for row in self.db.conn.execute(sql + " ORDER BY seq", args)]
+        return [dict(zip(cols, row))
+                for row in self.db.conn.execute(sql + " ORDER BY o.seq", args)]
 
     def rejected(self) -> list[dict[str, Any]]:
         """Rejected lines and events, in the order they were first rejected."""
