@@ -404,6 +404,8 @@ class Engine:
             raise Rejected(f"trader {trader.id!r} cannot afford margin {fmt(margin)} + fee "
                            f"{fmt(fee)} with {fmt(money(available))} available")
         equity = acc.equity(st.prices)
+        if equity <= 0:
+            raise Rejected(f"trader {trader.id!r} has no positive equity to open from")
         u = sz.utilization(qty, price, leverage, equity)
         self._post(acc, FEE, -fee, ch, ev.id, ev.ts)
         if pos is None:
