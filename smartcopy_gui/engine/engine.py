@@ -513,7 +513,8 @@ class Engine:
         max_margin = ev.get("max_margin_per_order")
         if max_margin is not None and max_margin <= 0:
             raise Rejected("max_margin_per_order must be positive")
-        assert contract is not None
+        if contract is None:  # only with a zero investment and a zero minimum
+            contract = st.contracts[copier] = Account(f"contract:{copier}")
         copy = CopyRelation(
             st.next_copy_id, copier, trader_id, mode, investment,
             amount=amount if mode == "fixed_amount" else None,

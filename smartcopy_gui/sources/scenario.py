@@ -32,8 +32,8 @@ class Malformed:
 
 
 # name -> (kind, required). Kinds: "str", "dec" (non-negative decimal), "sdec" (signed
-# decimal), "lev" (decimal or JSON integer), "int" (non-negative integer or decimal
-# string holding one), "side", "margin_mode", "mode", "tiers".
+# decimal), "lev" (decimal string or JSON integer), "int" (a decimal string holding a
+# whole number), "side", "margin_mode", "mode", "tiers".
 _FIELDS: dict[str, dict[str, tuple[str, bool]]] = {
     "config": {"delay_ms": ("int", False), "impact_bps": ("dec", False),
                "taker_fee": ("dec", False), "min_investment": ("dec", False)},
@@ -111,7 +111,7 @@ def _parse_field(name: str, kind: str, value: Any) -> Any:
     if kind == "lev":
         return parse_decimal(name, value, allow_int=True)
     if kind == "int":
-        d = parse_decimal(name, value, allow_int=True)
+        d = parse_decimal(name, value)
         if d != d.to_integral_value():
             raise MalformedEvent(f"field {name!r} must be a whole number, got {value!r}")
         return int(d)
