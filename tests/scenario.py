@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from smartcopy_gui.cli import report, replay_lines
+from smartcopy_gui.cli import replay_lines, report
 from smartcopy_gui.engine.engine import Engine
 from smartcopy_gui.store import Store
 
-T0 = datetime(2026, 3, 24, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 24, tzinfo=UTC)
 
 
 def ts(ms: int) -> str:
