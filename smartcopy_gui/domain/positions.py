@@ -21,7 +21,8 @@ class Position:
                  "margin", "liq_cache")
 
     def __init__(self, symbol: str, side: str, qty: Decimal, entry: Decimal,
-                 leverage: Decimal, margin_mode: str, cycle: str) -> None:
+                 leverage: Decimal, margin_mode: str, cycle: str,
+                 margin: Decimal | None = None) -> None:
         self.symbol = symbol
         self.side = side
         self.qty = qty
@@ -29,7 +30,8 @@ class Position:
         self.leverage = leverage
         self.margin_mode = margin_mode
         self.cycle = cycle
-        self.margin = (qty * entry / leverage).quantize(CENT_MICRO)
+        # ``margin`` may be passed when the caller already computed qty × entry / leverage.
+        self.margin = (qty * entry / leverage).quantize(CENT_MICRO) if margin is None else margin
         # (notional low, notional high, Q, K) of an isolated position's liquidation
         # test price × Q ≤ K (long) or ≥ K (short), valid inside that maintenance tier.
         self.liq_cache: tuple[Decimal, Decimal, Decimal, Decimal] | None = None

@@ -21,7 +21,7 @@ from ..domain import sizing as sz
 from ..domain.events import Event
 from ..domain.instruments import Instrument, Tier
 from ..domain.numbers import CENT_MICRO as E8
-from ..domain.numbers import ONE, ZERO, floor_step, fmt, is_multiple, money
+from ..domain.numbers import ONE, ZERO, fmt, is_multiple, money
 from ..domain.positions import (
     CROSS,
     ISOLATED,
@@ -704,6 +704,7 @@ class Engine:
         outcome = self._outcome
         base_cost = sz.unit_cost(fill, leverage, taker)
         base_cost_step = base_cost * step
+        by_steps: dict[Decimal, tuple[Decimal, Decimal, Decimal, Decimal, int]] = {}
         touched: list[int] = []
         positions_changed = ch.positions
         dirty = st.dirty
@@ -736,7 +737,7 @@ class Engine:
                 outcome(ch, event_id, copy, trader_id, symbol, kind, sz.SKIPPED,
                         sz.SLIPPAGE_LIMIT, None, None, ts)
                 continue
-            if pos_leverage is leverage:
+            if pos_leverage == leverage:
                 cost, cost_step = base_cost, base_cost_step
             else:
                 cost = sz.unit_cost(fill, pos_leverage, taker)
@@ -749,16 +750,27 @@ class Engine:
             else:
                 target = None
             if target is None:
-                qty = floor_step(p["qty"] * copy.ratio, step)
+                steps = (p["qty"] * copy.ratio / step).to_integral_value(ROUND_FLOOR)
             else:
                 cap = copy.max_margin_per_order
                 if cap is not None and target > cap:
                     target = cap
-                # floor_step(M / cost), with the step folded into the divisor.
-                qty = ((target / cost_step).to_integral_value(ROUND_FLOOR) * step
-                       if target > 0 else ZERO)
+                # floor_step(M / cost) as a count of steps, the step folded into the divisor.
+                steps = ((target / cost_step).to_integral_value(ROUND_FLOOR)
+                         if target > 0 else ZERO)
             available = acc.available(prices) if acc.positions else acc.wallet
-            if qty >= min_qty and qty * cost <= available:
+            # Copiers of one batch land on few distinct sizes: what follows from a size
+            # (its cost, fee, margin) is computed once per size and batch.
+            sized = by_steps.get(steps) if cost is base_cost else None
+            if sized is None:
+                qty = steps * step
+                fee = (qty * fill_taker).quantize(E8)
+                sized = (qty, qty * cost, fee, (qty * fill / pos_leverage).quantize(E8),
+                         -int(fee.scaleb(8)))
+                if cost is base_cost:
+                    by_steps[steps] = sized
+            qty, qty_cost, fee, margin, fee_units = sized
+            if qty >= min_qty and qty_cost <= available:
                 status = sz.COPIED
             else:
                 qty, status = sz.apply_min_and_funds(qty, cost, available, step, min_qty)
@@ -766,15 +778,18 @@ class Engine:
                     outcome(ch, event_id, copy, trader_id, symbol, kind, sz.SKIPPED,
                             sz.INSUFFICIENT_FUNDS, None, None, ts)
                     continue
+                fee = (qty * fill_taker).quantize(E8)
+                margin = (qty * fill / pos_leverage).quantize(E8)
+                fee_units = -int(fee.scaleb(8))
             # Inlined posting of the fee (see _post): this loop runs once per copier.
-            fee = (qty * fill_taker).quantize(E8)
             if fee:
                 acc.wallet -= fee
-                ledger.append((acc.id, FEE, -int(fee.scaleb(8)), event_id, ts))
+                ledger.append((acc.id, FEE, fee_units, event_id, ts))
                 totals = copy.totals
                 totals[FEE] = totals.get(FEE, ZERO) - fee
             if pos is None:
-                pos = Position(symbol, side, qty, fill, pos_leverage, margin_mode, cycle)
+                pos = Position(symbol, side, qty, fill, pos_leverage, margin_mode, cycle,
+                               margin)
                 acc.positions[symbol] = pos
             else:
                 pos.set(pos.qty + qty, average_entry(pos.qty, pos.entry, qty, fill),
