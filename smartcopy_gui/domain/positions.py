@@ -18,11 +18,12 @@ class Position:
     (the id of the event that opened it) that this position belongs or is linked to."""
 
     __slots__ = ("symbol", "side", "qty", "entry", "leverage", "margin_mode", "cycle",
-                 "margin", "liq_cache")
+                 "margin", "liq_cache", "opened_ts", "realized")
 
     def __init__(self, symbol: str, side: str, qty: Decimal, entry: Decimal,
                  leverage: Decimal, margin_mode: str, cycle: str,
-                 margin: Decimal | None = None) -> None:
+                 margin: Decimal | None = None, opened_ts: int = 0,
+                 realized: Decimal = ZERO) -> None:
         self.symbol = symbol
         self.side = side
         self.qty = qty
@@ -35,6 +36,9 @@ class Position:
         # (notional low, notional high, Q, K) of an isolated position's liquidation
         # test price × Q ≤ K (long) or ≥ K (short), valid inside that maintenance tier.
         self.liq_cache: tuple[Decimal, Decimal, Decimal, Decimal] | None = None
+        self.opened_ts = opened_ts
+        # What this position cycle has made so far: realized PnL, fees and funding.
+        self.realized = realized
 
     def set(self, qty: Decimal, entry: Decimal, leverage: Decimal) -> None:
         """Change size, entry or leverage; the margin follows (qty × entry / leverage)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import heapq
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -56,6 +56,9 @@ from .state import (
 )
 
 log = logging.getLogger("smartcopy.engine")
+
+DAY_MS = 86_400_000
+MAX_SNAPSHOT_DAYS = 3660  # a longer gap is not filled day by day
 
 APPLIED = "applied"
 REJECTED = "rejected"
@@ -147,8 +150,31 @@ class Engine:
         Raises MalformedInput (nothing applied) for a reused id with other content or a
         time earlier than the last applied event.
         """
-        known = self.store.event_digest(ev.id)
+        return self.submit_many([ev])[0]
+
+    def submit_many(self, events: Iterable[Event]) -> list[Result]:
+        """Apply events in order, all of them in ONE transaction (each event whole).
+
+        Used for bulk sources (backfill, imports). If any event is malformed input
+        (a reused id with other content, a time going back), nothing at all is applied
+        and MalformedInput is raised naming that event.
+        """
+        ch = Changes()
+        results: list[Result] = []
+        seen: dict[str, str] = {}
+        try:
+            for ev in events:
+                results.append(self._apply_one(ev, ch, seen))
+        except BaseException:
+            self.reload()
+            raise
+        if any(r.status != DUPLICATE for r in results):
+            self._commit(ch)
+        return results
+
+    def _apply_one(self, ev: Event, ch: Changes, seen: dict[str, str]) -> Result:
         digest = ev.digest
+        known = seen.get(ev.id) or self.store.event_digest(ev.id)
         if known is not None:
             if known == digest:
                 return Result(DUPLICATE)
@@ -156,27 +182,38 @@ class Engine:
         st = self.state
         if st.last_ts is not None and ev.ts < st.last_ts:
             raise MalformedInput("ts is earlier than the last applied event")
-        ch = Changes()
+        if st.last_ts is not None and ev.ts // DAY_MS > st.last_ts // DAY_MS:
+            self._close_days(st.last_ts // DAY_MS, ev.ts // DAY_MS, ch)
+        self._run_due(ev.ts, ch, inclusive=False)
         try:
-            self._run_due(ev.ts, ch, inclusive=False)
-            try:
-                self._dispatch(ev, ch)
-            except Rejected as exc:
-                reason = str(exc)
-                ch.events.append((ev.id, digest, ev.ts, ev.type, REJECTED, reason))
-                ch.rejected.append((ev.id, ev.line, reason))
-                result = Result(REJECTED, reason)
-            else:
-                self._check_stop_losses(ev.id, ev.ts, ch, None)
-                ch.events.append((ev.id, digest, ev.ts, ev.type, APPLIED, None))
-                result = Result(APPLIED)
-            st.last_ts = ev.ts
-            ch.meta["last_ts"] = str(ev.ts)
-        except BaseException:
-            self.reload()
-            raise
-        self._commit(ch)
+            self._dispatch(ev, ch)
+        except Rejected as exc:
+            reason = str(exc)
+            ch.events.append((ev.id, digest, ev.ts, ev.type, REJECTED, reason))
+            ch.rejected.append((ev.id, ev.line, reason))
+            result = Result(REJECTED, reason)
+        else:
+            self._check_stop_losses(ev.id, ev.ts, ch, None)
+            ch.events.append((ev.id, digest, ev.ts, ev.type, APPLIED, None))
+            result = Result(APPLIED)
+        seen[ev.id] = digest
+        st.last_ts = ev.ts
+        ch.meta["last_ts"] = str(ev.ts)
         return result
+
+    def _close_days(self, last_day: int, new_day: int, ch: Changes) -> None:
+        """Record each account's equity at the close of every day that has ended.
+
+        Copier actions due before midnight run first, so a day's close includes them.
+        """
+        for day in range(last_day, min(new_day, last_day + MAX_SNAPSHOT_DAYS)):
+            self._run_due((day + 1) * DAY_MS, ch, inclusive=False)
+            st = self.state
+            rows = [(day, t.account.id, int(money(t.account.equity(st.prices)).scaleb(8)))
+                    for t in st.traders.values()]
+            rows += [(day, c.account.id, int(money(c.account.equity(st.prices)).scaleb(8)))
+                     for c in st.copies.values() if c.active]
+            ch.snapshots.extend(rows)
 
     def record_malformed(self, line: int | None, event_id: str | None, reason: str) -> None:
         """Remember a malformed input line for the report (nothing else changes)."""
@@ -246,9 +283,13 @@ class Engine:
                            f"for {inst.symbol}")
 
     def _group(self, ch: Changes, event_id: str, trader: str, symbol: str | None,
-               action: str, price: Decimal | None, ts: int) -> int:
-        """The id of the outcome group (what a set of outcomes share) for this key."""
-        key = (event_id, trader, symbol, action, str(price) if price is not None else None, ts)
+               action: str, price: Decimal | None, ts: int,
+               ref_price: Decimal | None = None) -> int:
+        """The id of the outcome group (what a set of outcomes share) for this key.
+
+        ``ref_price`` is the trader's own fill that the copier actions followed."""
+        key = (event_id, trader, symbol, action, str(price) if price is not None else None, ts,
+               str(ref_price) if ref_price is not None else None)
         gid = ch.group_ids.get(key)
         if gid is None:
             gid = ch.group_ids[key] = self.state.next_group_id
@@ -362,8 +403,9 @@ class Engine:
             if pos is None:
                 continue
             amount = pos.qty * price * rate
-            self._post(acc, FUNDING, -amount if pos.side == LONG else amount, ch, ev.id,
-                       ev.ts, copy)
+            pos.realized += self._post(acc, FUNDING, -amount if pos.side == LONG else amount,
+                                       ch, ev.id, ev.ts, copy)
+            ch.positions[(acc.id, symbol)] = pos
 
     def _on_settle(self, ev: Event, ch: Changes) -> None:
         for copy in list(self.state.copies.values()):
@@ -410,11 +452,13 @@ class Engine:
         self._post(acc, FEE, -fee, ch, ev.id, ev.ts)
         if pos is None:
             kind = "open"
-            pos = Position(symbol, side, qty, price, leverage, margin_mode, ev.id)
+            pos = Position(symbol, side, qty, price, leverage, margin_mode, ev.id,
+                           opened_ts=ev.ts, realized=-fee)
             acc.positions[symbol] = pos
         else:
             kind = "increase"
             pos.set(pos.qty + qty, average_entry(pos.qty, pos.entry, qty, price), leverage)
+            pos.realized -= fee
         ch.positions[(acc.id, symbol)] = pos
         st.prices[symbol] = price
         ch.prices[symbol] = price
@@ -443,12 +487,14 @@ class Engine:
             raise Rejected(f"qty {fmt(qty)} exceeds the open {symbol} position of {fmt(pos.qty)}")
         fee_rate = ev.get("fee_rate", st.config.taker_fee)
         before = pos.qty
-        self._post(acc, REALIZED_PNL, realized_pnl(pos.side, pos.entry, price, qty), ch,
-                   ev.id, ev.ts)
-        self._post(acc, FEE, -(qty * price * fee_rate), ch, ev.id, ev.ts)
+        pos.realized += self._post(acc, REALIZED_PNL,
+                                   realized_pnl(pos.side, pos.entry, price, qty), ch, ev.id,
+                                   ev.ts)
+        pos.realized += self._post(acc, FEE, -(qty * price * fee_rate), ch, ev.id, ev.ts)
         if qty == before:
             del acc.positions[symbol]
             ch.positions[(acc.id, symbol)] = None
+            ch.close_cycle(acc.id, pos, ev.ts, "close")
         else:
             pos.set(before - qty, pos.entry, pos.leverage)
             ch.positions[(acc.id, symbol)] = pos
@@ -456,7 +502,8 @@ class Engine:
         ch.prices[symbol] = price
         self._schedule(ch, trader, "close", ev.id, ev.ts, {
             "trader": trader.id, "symbol": symbol, "cycle": pos.cycle, "side": pos.side,
-            "closed": qty, "before": before, "full": qty == before, "reason": None})
+            "closed": qty, "before": before, "full": qty == before, "reason": None,
+            "price": price})
         self._check_liquidations(symbol, ev.id, ev.ts, ch)
 
     def _on_leverage(self, ev: Event, ch: Changes) -> None:
@@ -550,11 +597,14 @@ class Engine:
             inst = st.instruments[symbol]
             fill = sz.fill_price(st.prices[symbol], st.config.impact_bps, pos.side != LONG,
                                  inst.tick)
-            self._post(acc, REALIZED_PNL, realized_pnl(pos.side, pos.entry, fill, pos.qty), ch,
-                       event_id, ts, copy)
-            self._post(acc, FEE, -(pos.qty * fill * st.config.taker_fee), ch, event_id, ts, copy)
+            pos.realized += self._post(acc, REALIZED_PNL,
+                                       realized_pnl(pos.side, pos.entry, fill, pos.qty), ch,
+                                       event_id, ts, copy)
+            pos.realized += self._post(acc, FEE, -(pos.qty * fill * st.config.taker_fee), ch,
+                                       event_id, ts, copy)
             del acc.positions[symbol]
             ch.positions[(acc.id, symbol)] = None
+            ch.close_cycle(acc.id, pos, ts, "cancel")
             self._outcome(ch, event_id, copy, copy.trader, symbol, "cancel", sz.DONE, None,
                           pos.qty, fill, ts)
         self._settle_profit_share(copy, ch, event_id, ts)
@@ -621,7 +671,8 @@ class Engine:
                     self._schedule(ch, trader, "close", event_id, ts, {
                         "trader": trader.id, "symbol": pos.symbol, "cycle": pos.cycle,
                         "side": pos.side, "closed": pos.qty, "before": pos.qty,
-                        "full": True, "reason": sz.TRADER_LIQUIDATED})
+                        "full": True, "reason": sz.TRADER_LIQUIDATED,
+                        "price": st.prices[pos.symbol]})
         instruments, prices = st.instruments, st.prices
         for copy in st.copies.values():
             acc = copy.account
@@ -645,7 +696,8 @@ class Engine:
         for symbol, pos in list(acc.positions.items()):
             if pos.margin_mode == ISOLATED:
                 if isolated_is_liquidated(pos, st.instruments[symbol], st.prices[symbol]):
-                    self._post(acc, LIQUIDATION, -pos.margin, ch, event_id, ts, copy)
+                    pos.realized += self._post(acc, LIQUIDATION, -pos.margin, ch, event_id, ts,
+                                               copy)
                     gone.append(pos)
                     del acc.positions[symbol]
             else:
@@ -655,10 +707,13 @@ class Engine:
             self._post(acc, LIQUIDATION, -lost, ch, event_id, ts, copy)
             for symbol, pos in list(acc.positions.items()):
                 if pos.margin_mode == CROSS:
+                    # The account-wide loss is shared out as each position's own uPnL.
+                    pos.realized += money(pos.upnl(st.prices[symbol]))
                     gone.append(pos)
                     del acc.positions[symbol]
         for pos in gone:
             ch.positions[(acc.id, pos.symbol)] = None
+            ch.close_cycle(acc.id, pos, ts, "liquidation")
             self._outcome(ch, event_id, copy, trader_id, pos.symbol, "liquidation", sz.DONE,
                           None, pos.qty, st.prices[pos.symbol], ts)
         return gone
@@ -710,7 +765,7 @@ class Engine:
         dirty = st.dirty
         ledger, outcomes = ch.ledger, ch.outcomes
         fill_taker = fill * taker
-        group = self._group(ch, event_id, trader_id, symbol, kind, fill, ts)
+        group = self._group(ch, event_id, trader_id, symbol, kind, fill, ts, trader_price)
         margin_mode = p["margin_mode"]
         for copy in self._active_copies(batch):
             acc = copy.account
@@ -789,11 +844,12 @@ class Engine:
                 totals[FEE] = totals.get(FEE, ZERO) - fee
             if pos is None:
                 pos = Position(symbol, side, qty, fill, pos_leverage, margin_mode, cycle,
-                               margin)
+                               margin, ts, -fee)
                 acc.positions[symbol] = pos
             else:
                 pos.set(pos.qty + qty, average_entry(pos.qty, pos.entry, qty, fill),
                         pos.leverage)
+                pos.realized -= fee
             positions_changed[(acc.id, symbol)] = pos
             dirty.add(acc.id)
             outcomes.append((group, copy.id, status, None, str(qty)))
@@ -818,7 +874,7 @@ class Engine:
         step, min_qty = inst.qty_step, inst.min_qty
         before_step = before * step
         fill_taker = fill * taker
-        group = self._group(ch, event_id, trader_id, symbol, "close", fill, ts)
+        group = self._group(ch, event_id, trader_id, symbol, "close", fill, ts, p.get("price"))
         ledger, outcomes, positions_changed = ch.ledger, ch.outcomes, ch.positions
         dirty = st.dirty
         for copy in self._active_copies(batch):
@@ -852,9 +908,11 @@ class Engine:
                 ledger.append((acc.id, FEE, -int(fee.scaleb(8)), event_id, ts))
                 totals[FEE] = totals.get(FEE, ZERO) - fee
             dirty.add(acc.id)
+            pos.realized += pnl - fee
             if qty == held:
                 del acc.positions[symbol]
                 positions_changed[(acc.id, symbol)] = None
+                ch.close_cycle(acc.id, pos, ts, "close")
             else:
                 pos.set(held - qty, pos.entry, pos.leverage)
                 positions_changed[(acc.id, symbol)] = pos

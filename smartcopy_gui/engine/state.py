@@ -130,6 +130,16 @@ class Changes:
     events: list[tuple[str, str, int, str, str, str | None]] = field(default_factory=list)
     rejected: list[tuple[str | None, int | None, str]] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
+    # (day number since the epoch, account id, equity in 1e-8 units) at each day's close.
+    snapshots: list[tuple[int, str, int]] = field(default_factory=list)
+    # Position cycles that ended: (account, symbol, side, cycle, opened_ts, closed_ts,
+    # result in 1e-8 units, how: close | liquidation | cancel).
+    closed: list[tuple[str, str, str, str, int, int, int, str]] = field(default_factory=list)
+
+    def close_cycle(self, account_id: str, pos: Position, ts: int, how: str) -> None:
+        """Record that ``pos`` ended (its ``realized`` is the cycle's result)."""
+        self.closed.append((account_id, pos.symbol, pos.side, pos.cycle, pos.opened_ts, ts,
+                            int(pos.realized.scaleb(8)), how))
 
     def row_count(self) -> int:
         """How many rows this change set writes (for the benchmark's floor)."""
@@ -138,7 +148,8 @@ class Changes:
                 + len(self.copies) + len(self.traders) + len(self.prices)
                 + len(self.instruments) + (1 if self.config else 0)
                 + len(self.pending_added) + len(self.pending_removed) + len(self.events)
-                + len(self.rejected) + len(self.meta))
+                + len(self.rejected) + len(self.meta) + len(self.snapshots)
+                + len(self.closed))
 
 
 @dataclass

@@ -66,8 +66,29 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
                            "reason": str, "qty": str}, pk="seq")
 
 
+def _m002_daily_equity(db: sqlite_utils.Database) -> None:
+    # Each account's equity (1e-8 units) at the close of each UTC day: the base of
+    # ROI, drawdown and Sharpe figures.
+    db.execute("CREATE TABLE equity_daily (day INTEGER, account TEXT, equity INTEGER, "
+               "PRIMARY KEY (day, account)) WITHOUT ROWID")
+
+
+def _m003_position_cycles(db: sqlite_utils.Database) -> None:
+    # When each position cycle opened and what it has made so far; and every cycle
+    # that ended, with its result (win rates, copier divergence).
+    db.execute("ALTER TABLE positions ADD COLUMN opened_ts INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE positions ADD COLUMN realized TEXT NOT NULL DEFAULT '0'")
+    db["closed_positions"].create({"seq": int, "account": str, "symbol": str, "side": str,
+                                   "cycle": str, "opened_ts": int, "closed_ts": int,
+                                   "result": int, "how": str}, pk="seq")
+    db["closed_positions"].create_index(["account"])
+    db.execute("ALTER TABLE outcome_groups ADD COLUMN ref_price TEXT")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
+    ("002_daily_equity", _m002_daily_equity),
+    ("003_position_cycles", _m003_position_cycles),
 ]
 
 
@@ -162,7 +183,8 @@ class Store:
                 conn.executemany("INSERT INTO ledger(account, kind, amount, event_id, ts) "
                                  "VALUES (?, ?, ?, ?, ?)", ch.ledger)
             if ch.outcome_groups:
-                conn.executemany("INSERT INTO outcome_groups VALUES (?,?,?,?,?,?,?)",
+                conn.executemany("INSERT INTO outcome_groups(id, event_id, trader, symbol, "
+                                 "action, price, ts, ref_price) VALUES (?,?,?,?,?,?,?,?)",
                                  ch.outcome_groups)
             if ch.outcomes:
                 conn.executemany("INSERT INTO outcomes(group_id, copy_id, status, reason, qty) "
@@ -176,13 +198,15 @@ class Store:
                     else:
                         upserts.append((account, symbol, pos.side, str(pos.qty),
                                         str(pos.entry), str(pos.leverage), pos.margin_mode,
-                                        pos.cycle))
+                                        pos.cycle, pos.opened_ts, str(pos.realized)))
                 if deletes:
                     conn.executemany("DELETE FROM positions WHERE account=? AND symbol=?",
                                      deletes)
                 if upserts:
-                    conn.executemany("INSERT OR REPLACE INTO positions VALUES (?,?,?,?,?,?,?,?)",
-                                     upserts)
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO positions(account, symbol, side, qty, entry, "
+                        "leverage, margin_mode, cycle, opened_ts, realized) "
+                        "VALUES (?,?,?,?,?,?,?,?,?,?)", upserts)
             if ch.copies:
                 conn.executemany(
                     "INSERT OR REPLACE INTO copies VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -226,6 +250,13 @@ class Store:
             if ch.rejected:
                 conn.executemany("INSERT OR IGNORE INTO rejected(event_id, line, reason) "
                                  "VALUES (?,?,?)", ch.rejected)
+            if ch.closed:
+                conn.executemany("INSERT INTO closed_positions(account, symbol, side, cycle, "
+                                 "opened_ts, closed_ts, result, how) VALUES (?,?,?,?,?,?,?,?)",
+                                 ch.closed)
+            if ch.snapshots:
+                conn.executemany("INSERT OR REPLACE INTO equity_daily VALUES (?,?,?)",
+                                 ch.snapshots)
             if ch.meta:
                 conn.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)",
                                  list(ch.meta.items()))
@@ -284,11 +315,12 @@ class Store:
                 "SELECT account, kind, SUM(amount) FROM ledger WHERE account LIKE 'copy:%' "
                 "GROUP BY account, kind"):
             st.copies[int(account_id.split(":", 1)[1])].totals[kind] = from_units(total)
-        for account_id, symbol, side, qty, entry, lev, mode, cycle in conn.execute(
-                "SELECT account, symbol, side, qty, entry, leverage, margin_mode, cycle "
-                "FROM positions"):
+        for account_id, symbol, side, qty, entry, lev, mode, cycle, opened, done in conn.execute(
+                "SELECT account, symbol, side, qty, entry, leverage, margin_mode, cycle, "
+                "opened_ts, realized FROM positions"):
             accounts[account_id].positions[symbol] = Position(
-                symbol, side, Decimal(qty), Decimal(entry), Decimal(lev), mode, cycle)
+                symbol, side, Decimal(qty), Decimal(entry), Decimal(lev), mode, cycle,
+                opened_ts=opened, realized=Decimal(done))
         for seq, exec_ts, kind, event_id, payload, copy_ids in conn.execute(
                 "SELECT seq, exec_ts, kind, event_id, payload, copy_ids FROM pending "
                 "ORDER BY exec_ts, seq"):
