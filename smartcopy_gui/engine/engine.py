@@ -284,12 +284,13 @@ class Engine:
 
     def _group(self, ch: Changes, event_id: str, trader: str, symbol: str | None,
                action: str, price: Decimal | None, ts: int,
-               ref_price: Decimal | None = None) -> int:
+               ref_price: Decimal | None = None, side: str | None = None) -> int:
         """The id of the outcome group (what a set of outcomes share) for this key.
 
-        ``ref_price`` is the trader's own fill that the copier actions followed."""
+        ``ref_price`` is the trader's own fill that the copier actions followed, ``side``
+        the side of the position they open or close."""
         key = (event_id, trader, symbol, action, str(price) if price is not None else None, ts,
-               str(ref_price) if ref_price is not None else None)
+               str(ref_price) if ref_price is not None else None, side)
         gid = ch.group_ids.get(key)
         if gid is None:
             gid = ch.group_ids[key] = self.state.next_group_id
@@ -765,7 +766,8 @@ class Engine:
         dirty = st.dirty
         ledger, outcomes = ch.ledger, ch.outcomes
         fill_taker = fill * taker
-        group = self._group(ch, event_id, trader_id, symbol, kind, fill, ts, trader_price)
+        group = self._group(ch, event_id, trader_id, symbol, kind, fill, ts, trader_price,
+                            side)
         margin_mode = p["margin_mode"]
         for copy in self._active_copies(batch):
             acc = copy.account
@@ -874,7 +876,8 @@ class Engine:
         step, min_qty = inst.qty_step, inst.min_qty
         before_step = before * step
         fill_taker = fill * taker
-        group = self._group(ch, event_id, trader_id, symbol, "close", fill, ts, p.get("price"))
+        group = self._group(ch, event_id, trader_id, symbol, "close", fill, ts, p.get("price"),
+                            side)
         ledger, outcomes, positions_changed = ch.ledger, ch.outcomes, ch.positions
         dirty = st.dirty
         for copy in self._active_copies(batch):

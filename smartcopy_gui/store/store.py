@@ -83,6 +83,7 @@ def _m003_position_cycles(db: sqlite_utils.Database) -> None:
                                    "result": int, "how": str}, pk="seq")
     db["closed_positions"].create_index(["account"])
     db.execute("ALTER TABLE outcome_groups ADD COLUMN ref_price TEXT")
+    db.execute("ALTER TABLE outcome_groups ADD COLUMN side TEXT")
 
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
@@ -184,7 +185,8 @@ class Store:
                                  "VALUES (?, ?, ?, ?, ?)", ch.ledger)
             if ch.outcome_groups:
                 conn.executemany("INSERT INTO outcome_groups(id, event_id, trader, symbol, "
-                                 "action, price, ts, ref_price) VALUES (?,?,?,?,?,?,?,?)",
+                                 "action, price, ts, ref_price, side) "
+                                 "VALUES (?,?,?,?,?,?,?,?,?)",
                                  ch.outcome_groups)
             if ch.outcomes:
                 conn.executemany("INSERT INTO outcomes(group_id, copy_id, status, reason, qty) "
