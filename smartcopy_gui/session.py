@@ -1,0 +1,376 @@
+"""A copier's session over the local engine, store and simulated world. No Qt.
+
+Everything here runs on ONE thread (the desktop app's engine worker): the engine is
+not thread-safe. Results are plain, immutable read models the GUI can show.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .domain.events import Event
+from .domain.instruments import Instrument
+from .domain.numbers import ZERO, money
+from .domain.positions import Account, Position, liq_price_of
+from .domain.preview import PreviewRow, preview_copy
+from .domain.sizing import (
+    COPIED_MIN_QTY,
+    COPIED_REDUCED,
+    INSUFFICIENT_FUNDS,
+    POSITION_NOT_COPIED,
+    SLIPPAGE_LIMIT,
+    TRADER_LIQUIDATED,
+)
+from .engine.engine import Engine, Result
+from .store import Store
+from .store.stats import TraderStats, copy_pnl, copy_stats, trader_stats
+
+log = logging.getLogger("smartcopy.session")
+
+DAY_MS = 86_400_000
+DEFAULT_COPIER = "me"
+
+
+@dataclass(frozen=True)
+class PreviewInputs:
+    """A copy of what the copy wizard needs to preview a copy without the engine:
+    feed it to ``domain.preview.preview_copy`` as the user types."""
+
+    trader: str
+    trader_name: str
+    positions: list[Position]
+    trader_equity: Decimal
+    prices: dict[str, Decimal]
+    instruments: dict[str, Instrument]
+    taker_fee: Decimal
+    min_investment: Decimal
+    contract_balance: Decimal
+    active_mode: str | None  # the mode of the copier's active copy of this trader
+
+    def preview(self, mode: str, investment: Decimal, *, amount: Decimal | None = None,
+                ratio: Decimal | None = None,
+                max_margin_per_order: Decimal | None = None) -> list[PreviewRow]:
+        return preview_copy(self.positions, self.trader_equity, self.prices, self.instruments,
+                            investment, mode, self.taker_fee, amount=amount, ratio=ratio,
+                            max_margin_per_order=max_margin_per_order)
+
+
+@dataclass(frozen=True)
+class PositionView:
+    """One side of a position pair, as the positions panel shows it."""
+
+    side: str
+    leverage: Decimal
+    margin_mode: str
+    qty: Decimal
+    entry: Decimal
+    liq_price: Decimal | None
+    upnl: Decimal
+    roi: Decimal  # uPnL / margin
+    margin: Decimal
+    utilization: Decimal  # margin / account equity
+
+
+@dataclass(frozen=True)
+class PositionPair:
+    """A copy's position in one symbol next to its trader's, and why they differ."""
+
+    copy_id: int
+    trader: str
+    symbol: str
+    trader_pos: PositionView | None
+    copier_pos: PositionView | None
+    entry_diff_bps: Decimal | None
+    utilization_ratio: Decimal | None
+    liq_diff: Decimal | None
+    roi_diff: Decimal | None
+    why: str
+
+
+@dataclass(frozen=True)
+class CopyRow:
+    """A copy relation with its money."""
+
+    copy_id: int
+    trader: str
+    trader_name: str
+    mode: str
+    status: str
+    investment: Decimal
+    equity: Decimal
+    pnl: Decimal
+    roi: Decimal
+    released: Decimal
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    """One outcome: what a copy did and why."""
+
+    seq: int
+    ts: int
+    copy_id: int | None
+    trader: str
+    symbol: str | None
+    action: str
+    status: str
+    reason: str | None
+    qty: str | None
+    price: str | None
+    event_id: str
+
+
+@dataclass
+class SessionSnapshot:
+    """What the windows show, taken in one go on the engine thread."""
+
+    sim_ts: int
+    contract_balance: Decimal
+    pairs: list[PositionPair] = field(default_factory=list)
+    copies: list[CopyRow] = field(default_factory=list)
+
+
+def _view(acc: Account, pos: Position, engine: Engine) -> PositionView:
+    st = engine.state
+    price = st.prices[pos.symbol]
+    upnl = pos.upnl(price)
+    equity = acc.equity(st.prices)
+    return PositionView(
+        side=pos.side, leverage=pos.leverage, margin_mode=pos.margin_mode, qty=pos.qty,
+        entry=pos.entry, liq_price=liq_price_of(acc, pos, st.instruments, st.prices),
+        upnl=money(upnl), roi=upnl / pos.margin if pos.margin else ZERO, margin=pos.margin,
+        utilization=pos.margin / equity if equity > 0 else ZERO)
+
+
+_WHY = {
+    COPIED_MIN_QTY: "bumped to the minimum quantity",
+    COPIED_REDUCED: "reduced to the copy account's available funds",
+    INSUFFICIENT_FUNDS: "not copied: the copy account could not afford the minimum quantity",
+    SLIPPAGE_LIMIT: "not copied: the price moved beyond the slippage limit",
+    POSITION_NOT_COPIED: "not copied: the opening of this position was not copied",
+    TRADER_LIQUIDATED: "closed because the trader was liquidated",
+}
+
+
+class Session:
+    """The desktop app's model: engine, store and world for one copier."""
+
+    def __init__(self, db_path: str | Path, *, seed: int = 7, copier: str = DEFAULT_COPIER,
+                 world_factory: Callable[[Engine, int], Any] | None = None) -> None:
+        self.store = Store(db_path)
+        self.engine = Engine(self.store)
+        self.copier = copier
+        self.world = world_factory(self.engine, seed) if world_factory else None
+        self._ui_seq = 0
+
+    def close(self) -> None:
+        """Persist the world's state and close the database."""
+        if self.world is not None and hasattr(self.world, "save"):
+            self.world.save()
+        self.store.close()
+
+    # ------------------------------------------------------------------ time
+    @property
+    def sim_ts(self) -> int:
+        """The simulated clock: the time of the last applied event."""
+        return self.engine.state.last_ts or 0
+
+    def _event_ts(self) -> int:
+        return self.sim_ts
+
+    # ------------------------------------------------------------------ copier actions
+    def _submit(self, type_: str, **fields: Any) -> Result:
+        event = Event(f"ui-{type_}-{uuid.uuid4().hex[:12]}", self._event_ts(), type_,
+                      {k: v for k, v in fields.items() if v is not None})
+        result = self.engine.submit(event)
+        log.info("%s %s → %s %s", type_, fields, result.status, result.reason or "")
+        return result
+
+    def deposit(self, amount: Decimal) -> Result:
+        """Move ``amount`` USDT into the copier's contract account."""
+        return self._submit("deposit", account=self.copier, amount=amount)
+
+    def copy(self, trader: str, mode: str, investment: Decimal, *,
+             amount: Decimal | None = None, ratio: Decimal | None = None,
+             max_slippage: Decimal | None = None,
+             max_margin_per_order: Decimal | None = None,
+             stop_loss: Decimal | None = None) -> Result:
+        """Start copying ``trader``."""
+        return self._submit("copy", copier=self.copier, trader=trader, mode=mode,
+                            investment=investment, amount=amount, ratio=ratio,
+                            max_slippage=max_slippage,
+                            max_margin_per_order=max_margin_per_order, stop_loss=stop_loss)
+
+    def cancel(self, trader: str) -> tuple[Result, Decimal]:
+        """Cancel the active copy of ``trader``; returns the result and the released amount."""
+        active = self.active_copy_of(trader)
+        result = self._submit("cancel", copier=self.copier, trader=trader)
+        released = self.engine.state.copies[active].released if active else ZERO
+        return result, released
+
+    # ------------------------------------------------------------------ read models
+    def contract_balance(self) -> Decimal:
+        acc = self.engine.state.contracts.get(self.copier)
+        return acc.wallet if acc else ZERO
+
+    def min_investment(self) -> Decimal:
+        return self.engine.state.config.min_investment
+
+    def active_copy_of(self, trader: str) -> int | None:
+        t = self.engine.state.traders.get(trader)
+        if t is None:
+            return None
+        return next((c.id for c in t.copies if c.copier == self.copier), None)
+
+    def active_mode_of(self, trader: str) -> str | None:
+        copy_id = self.active_copy_of(trader)
+        return self.engine.state.copies[copy_id].mode if copy_id else None
+
+    def trader_stats(self, periods: tuple[int, ...] = (7, 30, 90)) -> list[TraderStats]:
+        return trader_stats(self.store, self.engine.state, self.sim_ts, periods)
+
+    def copy_stats(self) -> list[dict[str, Any]]:
+        return copy_stats(self.store, self.engine.state)
+
+    def preview(self, trader: str, mode: str, investment: Decimal, *,
+                amount: Decimal | None = None, ratio: Decimal | None = None,
+                max_margin_per_order: Decimal | None = None) -> list[PreviewRow]:
+        """What the trader's current positions would become for this copy."""
+        st = self.engine.state
+        t = st.traders[trader]
+        return preview_copy(list(t.account.positions.values()), t.account.equity(st.prices),
+                            st.prices, st.instruments, investment, mode,
+                            st.config.taker_fee, amount=amount, ratio=ratio,
+                            max_margin_per_order=max_margin_per_order)
+
+    def preview_inputs(self, trader: str) -> PreviewInputs:
+        """A detached copy of the trader's book for the copy wizard."""
+        st = self.engine.state
+        t = st.traders[trader]
+        positions = [Position(p.symbol, p.side, p.qty, p.entry, p.leverage, p.margin_mode,
+                              p.cycle) for p in t.account.positions.values()]
+        return PreviewInputs(trader, t.name, positions, t.account.equity(st.prices),
+                             dict(st.prices), dict(st.instruments), st.config.taker_fee,
+                             st.config.min_investment, self.contract_balance(),
+                             self.active_mode_of(trader))
+
+    def trader_positions(self, trader: str) -> list[PositionView]:
+        t = self.engine.state.traders[trader]
+        return [_view(t.account, p, self.engine) for _, p in sorted(t.account.positions.items())]
+
+    def equity_curve(self, trader: str, days: int = 90) -> list[tuple[int, Decimal]]:
+        """(day start in ms, closing equity) for the trader, then now."""
+        acc_id = f"trader:{trader}"
+        start = self.sim_ts // DAY_MS - days
+        rows = self.store.db.conn.execute(
+            "SELECT day, equity FROM equity_daily WHERE account=? AND day>=? ORDER BY day",
+            (acc_id, start)).fetchall()
+        curve = [(day * DAY_MS, Decimal(units).scaleb(-8)) for day, units in rows]
+        acc = self.engine.state.traders[trader].account
+        curve.append((self.sim_ts, money(acc.equity(self.engine.state.prices))))
+        return curve
+
+    def recent_trades(self, trader: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The trader's latest ended position cycles, newest first."""
+        rows = self.store.db.conn.execute(
+            "SELECT symbol, side, opened_ts, closed_ts, result, how FROM closed_positions "
+            "WHERE account=? ORDER BY seq DESC LIMIT ?", (f"trader:{trader}", limit))
+        return [{"symbol": s, "side": side, "opened_ts": o, "closed_ts": c,
+                 "result": Decimal(r).scaleb(-8), "how": how}
+                for s, side, o, c, r, how in rows]
+
+    def copiers_of(self, trader: str) -> list[CopyRow]:
+        return [row for row in self._copy_rows(None) if row.trader == trader]
+
+    def _copy_rows(self, copier: str | None) -> list[CopyRow]:
+        st = self.engine.state
+        rows = []
+        for c in st.copies.values():
+            if copier is not None and c.copier != copier:
+                continue
+            pnl = copy_pnl(st, c.id)
+            rows.append(CopyRow(
+                copy_id=c.id, trader=c.trader, trader_name=st.traders[c.trader].name,
+                mode=c.mode, status=c.status, investment=c.investment,
+                equity=money(c.account.equity(st.prices)) if c.active else ZERO,
+                pnl=pnl, roi=pnl / c.investment if c.investment else ZERO,
+                released=c.released))
+        return rows
+
+    def copies(self) -> list[CopyRow]:
+        """The copier's copies, oldest first."""
+        return self._copy_rows(self.copier)
+
+    def position_pairs(self) -> list[PositionPair]:
+        """For each active copy: every symbol either side holds, side by side."""
+        st = self.engine.state
+        pairs = []
+        for c in st.copies.values():
+            if c.copier != self.copier or not c.active:
+                continue
+            trader_acc = st.traders[c.trader].account
+            symbols = sorted(set(trader_acc.positions) | set(c.account.positions))
+            for symbol in symbols:
+                tp = trader_acc.positions.get(symbol)
+                cp = c.account.positions.get(symbol)
+                tv = _view(trader_acc, tp, self.engine) if tp else None
+                cv = _view(c.account, cp, self.engine) if cp else None
+                pairs.append(self._pair(c.id, c.trader, symbol, tv, cv))
+        return pairs
+
+    def _pair(self, copy_id: int, trader: str, symbol: str, tv: PositionView | None,
+              cv: PositionView | None) -> PositionPair:
+        entry_bps = util = liq = roi = None
+        if tv and cv:
+            entry_bps = (cv.entry - tv.entry) / tv.entry * 10_000
+            util = cv.utilization / tv.utilization if tv.utilization else None
+            if tv.liq_price is not None and cv.liq_price is not None:
+                liq = cv.liq_price - tv.liq_price
+            roi = cv.roi - tv.roi
+        return PositionPair(copy_id, trader, symbol, tv, cv, entry_bps, util, liq, roi,
+                            self._why(copy_id, symbol, tv, cv, entry_bps))
+
+    def _why(self, copy_id: int, symbol: str, tv: PositionView | None,
+             cv: PositionView | None, entry_bps: Decimal | None) -> str:
+        """A sentence on why this copy differs from its trader in this symbol."""
+        latest = self.store.db.conn.execute(
+            "SELECT o.status, o.reason, g.action FROM outcomes o "
+            "JOIN outcome_groups g ON g.id = o.group_id "
+            "WHERE o.copy_id=? AND g.symbol=? ORDER BY o.seq DESC LIMIT 5",
+            (copy_id, symbol)).fetchall()
+        reasons = []
+        for status, reason, action in latest:
+            text = _WHY.get(reason or "") or _WHY.get(status)
+            if action == "liquidation":
+                text = "the copy was liquidated"
+            if text and text not in reasons:
+                reasons.append(text)
+        if tv and cv and entry_bps is not None and entry_bps != 0:
+            reasons.insert(0, f"filled {abs(entry_bps):.1f} bps "
+                              f"{'worse' if (entry_bps > 0) == (cv.side == 'long') else 'better'}"
+                              " than the trader after the copy delay and price impact")
+        if tv and not cv and not reasons:
+            reasons.append("not copied: this position was opened before the copy started")
+        return "; ".join(reasons) or "copied 1:1"
+
+    def activity(self, after_seq: int = 0, limit: int = 5000) -> list[ActivityRow]:
+        """The copier's outcomes after ``after_seq``, oldest first."""
+        rows = self.store.db.conn.execute(
+            "SELECT o.seq, g.ts, o.copy_id, g.trader, g.symbol, g.action, o.status, o.reason, "
+            "o.qty, g.price, g.event_id FROM outcomes o "
+            "JOIN outcome_groups g ON g.id = o.group_id "
+            "JOIN copies c ON c.id = o.copy_id "
+            "WHERE o.seq > ? AND c.copier = ? ORDER BY o.seq LIMIT ?",
+            (after_seq, self.copier, limit))
+        return [ActivityRow(*row) for row in rows]
+
+    def snapshot(self) -> SessionSnapshot:
+        """Everything the live panels need, in one call."""
+        return SessionSnapshot(self.sim_ts, self.contract_balance(), self.position_pairs(),
+                               self.copies())
