@@ -152,26 +152,34 @@ def liq_price_of(account: Account, pos: Position, instruments: dict[str, Instrum
     return cross_liq_price(account, pos, instruments, prices)
 
 
+def liq_test_terms(side: str, qty: Decimal, entry: Decimal, margin: Decimal,
+                   inst: Instrument, notional: Decimal
+                   ) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """(notional low, notional high, Q, K) of an isolated liquidation test.
+
+    ``price ≤ liq`` for a long is ``price × qty × (1 − MMR) ≤ entry × qty − margin − cum``
+    (mirrored for a short: ``price × qty × (1 + MMR) ≥ entry × qty + margin + cum``): the
+    same test without a division, so it is exact. Q and K only change with the
+    maintenance tier, valid while the notional stays in (low, high].
+    """
+    lo, hi, tier = inst.tier_band(notional)
+    base = entry * qty
+    if side == LONG:
+        return lo, hi, qty * (ONE - tier.mmr), base - margin - tier.maintenance_amount
+    return lo, hi, qty * (ONE + tier.mmr), base + margin + tier.maintenance_amount
+
+
 def isolated_is_liquidated(pos: Position, inst: Instrument, price: Decimal) -> bool:
     """True when the last price has reached the isolated position's liquidation price.
 
-    ``price ≤ liq`` for a long is ``price × qty × (1 − MMR) ≤ entry × qty − margin − cum``
-    (and mirrored for a short): the same test without a division, so it is exact. Its
-    two sides only change with the maintenance tier, so they are cached for the tier's
-    notional band (this check runs for every position after every price event).
+    Uses :func:`liq_test_terms`, cached on the position for its tier's notional band
+    (this check runs for every position after every price event).
     """
     notional = pos.qty * price
     cache = pos.liq_cache
     if cache is None or not cache[0] < notional <= cache[1]:
-        lo, hi, tier = inst.tier_band(notional)
-        base = pos.entry * pos.qty
-        if pos.side == LONG:
-            cache = (lo, hi, pos.qty * (ONE - tier.mmr),
-                     base - pos.margin - tier.maintenance_amount)
-        else:
-            cache = (lo, hi, pos.qty * (ONE + tier.mmr),
-                     base + pos.margin + tier.maintenance_amount)
-        pos.liq_cache = cache
+        cache = pos.liq_cache = liq_test_terms(pos.side, pos.qty, pos.entry, pos.margin, inst,
+                                               notional)
     if pos.side == LONG:
         return price * cache[2] <= cache[3]
     return price * cache[2] >= cache[3]

@@ -31,6 +31,7 @@ from ..domain.positions import (
     average_entry,
     cross_is_liquidated,
     isolated_is_liquidated,
+    liq_test_terms,
     position_margin,
     realized_pnl,
 )
@@ -760,7 +761,10 @@ class Engine:
         outcome = self._outcome
         base_cost = sz.unit_cost(fill, leverage, taker)
         base_cost_step = base_cost * step
-        by_steps: dict[Decimal, tuple[Decimal, Decimal, Decimal, Decimal, int]] = {}
+        by_steps: dict[Decimal, tuple[Decimal, Decimal, Decimal, Decimal, int,
+                                      tuple[Decimal, Decimal, Decimal, Decimal] | None]] = {}
+        isolated = p["margin_mode"] == ISOLATED
+        last_price = st.prices[symbol]
         touched: list[int] = []
         positions_changed = ch.positions
         dirty = st.dirty
@@ -822,11 +826,14 @@ class Engine:
             if sized is None:
                 qty = steps * step
                 fee = (qty * fill_taker).quantize(E8)
-                sized = (qty, qty * cost, fee, (qty * fill / pos_leverage).quantize(E8),
-                         -int(fee.scaleb(8)))
+                margin = (qty * fill / pos_leverage).quantize(E8)
+                # A new isolated position's liquidation test, ready for the next check.
+                terms = (liq_test_terms(side, qty, fill, margin, inst, qty * last_price)
+                         if isolated else None)
+                sized = (qty, qty * cost, fee, margin, -int(fee.scaleb(8)), terms)
                 if cost is base_cost:
                     by_steps[steps] = sized
-            qty, qty_cost, fee, margin, fee_units = sized
+            qty, qty_cost, fee, margin, fee_units, terms = sized
             if qty >= min_qty and qty_cost <= available:
                 status = sz.COPIED
             else:
@@ -838,6 +845,7 @@ class Engine:
                 fee = (qty * fill_taker).quantize(E8)
                 margin = (qty * fill / pos_leverage).quantize(E8)
                 fee_units = -int(fee.scaleb(8))
+                terms = None
             # Inlined posting of the fee (see _post): this loop runs once per copier.
             if fee:
                 acc.wallet -= fee
@@ -847,6 +855,7 @@ class Engine:
             if pos is None:
                 pos = Position(symbol, side, qty, fill, pos_leverage, margin_mode, cycle,
                                margin, ts, -fee)
+                pos.liq_cache = terms
                 acc.positions[symbol] = pos
             else:
                 pos.set(pos.qty + qty, average_entry(pos.qty, pos.entry, qty, fill),
