@@ -21,3 +21,9 @@ from PySide6.QtCore import (  # noqa: E402
 
 __all__ = ["QtCore", "QtGui", "QtWidgets", "QAbstractTableModel", "QModelIndex", "QObject",
            "QSettings", "QSortFilterProxyModel", "Qt", "QTimer", "Signal", "Slot"]
+
+import pyqtgraph as pg  # noqa: E402  (after QT_API is set)
+
+pg.setConfigOptions(antialias=True, background="w", foreground="#24292f")
+
+__all__ += ["pg"]

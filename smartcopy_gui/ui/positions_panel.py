@@ -1,0 +1,462 @@
+"""Live positions: each copy's position next to its trader's, how far they diverge, and
+the trader's ROI against the copier's over time.
+
+Divergence colours (the copier's view: green when the copy does as well or better):
+
+- Entry Δ (bps): the copier's fill against the trader's, positive when the copier paid
+  more for a long or got less for a short. Green at ≤ 0, amber when more than
+  ``ENTRY_AMBER_BPS`` worse, red when more than ``ENTRY_RED_BPS`` worse. The default
+  world's 500 ms delay and 2 bps impact usually cost a few bps.
+- Util C/T: the copier's margin share of its copy account over the trader's share of
+  its own. Green within ×/÷ ``UTIL_GREEN`` of 1, amber beyond ×/÷ ``UTIL_AMBER``, red
+  beyond ×/÷ ``UTIL_RED`` (the copy then risks twice, or half, what the trader does).
+- Liq Δ: copier's liquidation price minus the trader's. Green when the copier's is as
+  far from the market or further (lower for a long, higher for a short); amber when
+  closer by more than ``LIQ_AMBER`` of the trader's liquidation price, red beyond
+  ``LIQ_RED``.
+- ROI Δ (percentage points): copier's ROI minus the trader's. Green at ≥ 0, amber
+  more than ``ROI_AMBER`` behind, red more than ``ROI_RED`` behind.
+
+Updates are coalesced: ``update_pairs`` and ``add_roi_sample`` only store; a timer
+applies the latest state at most every ``FLUSH_MS`` so a fast world stays smooth.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ..session import PositionPair, PositionView
+from .models import (
+    AMBER,
+    GREEN,
+    KEY_ROLE,
+    RED,
+    Column,
+    RowTableModel,
+    fmt_money,
+    fmt_pct,
+    fmt_price,
+    fmt_qty,
+    signed_color,
+)
+from .qt import QModelIndex, Qt, QtGui, QTimer, QtWidgets, Signal, Slot, pg
+
+log = logging.getLogger("smartcopy.ui")
+
+FLUSH_MS = 250
+ROI_HISTORY = 2_000  # points kept per copy
+
+ENTRY_AMBER_BPS = Decimal(5)
+ENTRY_RED_BPS = Decimal(20)
+UTIL_GREEN = Decimal("1.10")
+UTIL_AMBER = Decimal("1.5")
+UTIL_RED = Decimal(2)
+LIQ_AMBER = Decimal("0.01")
+LIQ_RED = Decimal("0.05")
+ROI_AMBER = Decimal("0.02")
+ROI_RED = Decimal("0.10")
+
+TRADER_TINT = QtGui.QColor("#f1f6fd")
+COPIER_TINT = QtGui.QColor("#f7f3fd")
+TRADER_INK = QtGui.QColor("#0550ae")
+COPIER_INK = QtGui.QColor("#6639ba")
+TRADER_PEN = "#0969da"
+COPIER_PEN = "#8250df"
+
+
+# ---------------------------------------------------------------------- divergence grading
+def grade(worse_by: Decimal | None, amber: Decimal, red: Decimal) -> QtGui.QColor | None:
+    """Green when the copy is not worse, amber/red beyond the thresholds, else none."""
+    if worse_by is None:
+        return None
+    if worse_by <= 0:
+        return GREEN
+    return RED if worse_by > red else AMBER if worse_by > amber else None
+
+
+def entry_worse_bps(pair: PositionPair) -> Decimal | None:
+    """How many bps worse the copier's entry is than the trader's (negative: better)."""
+    if pair.entry_diff_bps is None or pair.copier_pos is None:
+        return None
+    return pair.entry_diff_bps if pair.copier_pos.side == "long" else -pair.entry_diff_bps
+
+
+def utilization_color(pair: PositionPair) -> QtGui.QColor | None:
+    ratio = pair.utilization_ratio
+    if ratio is None or ratio <= 0:
+        return None
+    factor = max(ratio, 1 / ratio)
+    if factor <= UTIL_GREEN:
+        return GREEN
+    return RED if factor > UTIL_RED else AMBER if factor > UTIL_AMBER else None
+
+
+def liq_closer_by(pair: PositionPair) -> Decimal | None:
+    """How much closer to the market the copier's liquidation price is, as a share of the
+    trader's (negative: further away, safer)."""
+    tp, cp = pair.trader_pos, pair.copier_pos
+    if pair.liq_diff is None or tp is None or cp is None or not tp.liq_price:
+        return None
+    closer = pair.liq_diff if cp.side == "long" else -pair.liq_diff
+    return closer / tp.liq_price
+
+
+def roi_behind(pair: PositionPair) -> Decimal | None:
+    return None if pair.roi_diff is None else -pair.roi_diff
+
+
+# ---------------------------------------------------------------------- formatting
+def fmt_position(pv: PositionView | None) -> str:
+    """Side, leverage and margin mode in one cell: "long 20× cross"."""
+    if pv is None:
+        return "—"
+    return f"{pv.side} {fmt_qty(pv.leverage)}× {pv.margin_mode}"
+
+
+def fmt_margin(pv: PositionView | None) -> str:
+    """Margin and its share of the account: "125.00 · 12.5%"."""
+    if pv is None:
+        return "—"
+    return f"{fmt_money(pv.margin)} · {fmt_pct(pv.utilization, 1, signed=False)}"
+
+
+def fmt_signed_price(value: Decimal | None) -> str:
+    """A price difference: two places unless it is below one."""
+    if value is None:
+        return "—"
+    size = abs(value)
+    places = 2 if size >= 1 or not size else 4 if size >= Decimal("0.01") else 6
+    return f"{value:+,.{places}f}"
+
+
+def fmt_bps(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:+.1f}"
+
+
+def fmt_ratio(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def fmt_pp(value: Decimal | None) -> str:
+    """A difference of two ratios, in percentage points."""
+    return "—" if value is None else f"{value * 100:+.2f}"
+
+
+def fit_columns(table: QtWidgets.QTableView, numeric_sample: str = "-000,000.00") -> None:
+    """Size columns to their contents, numeric (right-aligned) ones at least as wide as
+    ``numeric_sample`` so growing values are not elided. Call when rows are added, never
+    per value update: resizing per tick is what makes busy tables lag."""
+    table.resizeColumnsToContents()
+    model, header = table.model(), table.horizontalHeader()
+    floor = table.fontMetrics().horizontalAdvance(numeric_sample) + 12
+    for section in range(model.columnCount()):
+        if model.index(0, section).data(Qt.ItemDataRole.TextAlignmentRole) is not None:
+            header.resizeSection(section, max(header.sectionSize(section), floor))
+
+
+# ---------------------------------------------------------------------- the table model
+TRADER, COPIER, DIVERGENCE = "trader", "copier", "divergence"
+
+
+@dataclass(frozen=True)
+class PairColumn(Column):
+    """A column of the pair table: its group (trader, copier, divergence) and a colour
+    rule that sees the whole pair (divergence depends on the position's side)."""
+
+    group: str = ""
+    row_color: Callable[[PositionPair], QtGui.QColor | None] | None = None
+
+
+def _both(metric: str, of: Callable[[PositionView], Any], text: Callable[[Any], str],
+          color: Callable[[Any], QtGui.QColor | None] | None = None, tooltip: str | None = None,
+          align_right: bool = True) -> list[PairColumn]:
+    """The trader's and the copier's column of one metric, next to each other."""
+
+    def getter(side: Callable[[PositionPair], PositionView | None]
+               ) -> Callable[[PositionPair], Any]:
+        return lambda p: None if side(p) is None else of(side(p))  # type: ignore[arg-type]
+
+    return [
+        PairColumn(f"{metric}\n{who}", getter(side), text, color, align_right, tooltip,
+                   group=who)
+        for who, side in ((TRADER, lambda p: p.trader_pos), (COPIER, lambda p: p.copier_pos))
+    ]
+
+
+PAIR_COLUMNS: list[PairColumn] = [
+    PairColumn("Copy", lambda p: f"#{p.copy_id} {p.trader}"),
+    PairColumn("Symbol", lambda p: p.symbol),
+    *_both("Position", fmt_position, lambda v: "—" if v is None else v, align_right=False,
+           tooltip="Side, leverage and margin mode"),
+    *_both("Qty", lambda v: v.qty, fmt_qty),
+    *_both("Entry", lambda v: v.entry, fmt_price),
+    PairColumn("Entry Δ\nbps", lambda p: p.entry_diff_bps, fmt_bps, align_right=True,
+               group=DIVERGENCE,
+               row_color=lambda p: grade(entry_worse_bps(p), ENTRY_AMBER_BPS, ENTRY_RED_BPS),
+               tooltip="(copier entry − trader entry) / trader entry, in basis points"),
+    *_both("Liq. price", lambda v: v.liq_price, fmt_price,
+           tooltip="Liquidation price (— when there is none or the side is not held)"),
+    PairColumn("Liq. Δ\nC − T", lambda p: p.liq_diff, fmt_signed_price, align_right=True,
+               group=DIVERGENCE,
+               row_color=lambda p: grade(liq_closer_by(p), LIQ_AMBER, LIQ_RED),
+               tooltip="Copier's liquidation price − trader's"),
+    *_both("uPnL", lambda v: v.upnl, fmt_money, signed_color),
+    *_both("ROI", lambda v: v.roi, fmt_pct, signed_color, tooltip="Unrealized PnL / margin"),
+    PairColumn("ROI Δ\npp", lambda p: p.roi_diff, fmt_pp, align_right=True,
+               group=DIVERGENCE,
+               row_color=lambda p: grade(roi_behind(p), ROI_AMBER, ROI_RED),
+               tooltip="Copier's ROI − trader's, in percentage points"),
+    *_both("Margin · util.", lambda v: v, fmt_margin,
+           tooltip="Margin and its share of the account's equity"),
+    PairColumn("Util.\nC / T", lambda p: p.utilization_ratio, fmt_ratio, align_right=True,
+               group=DIVERGENCE, row_color=utilization_color,
+               tooltip="Copier's margin utilization / trader's: 1.00× risks the same share"),
+    PairColumn("Why they differ", lambda p: p.why),
+]
+
+
+class PairTableModel(RowTableModel):
+    """Position pairs keyed by (copy id, symbol), with grouped, tinted side columns."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(PAIR_COLUMNS, key=lambda p: (p.copy_id, p.symbol),
+                         tooltip=lambda p: p.why, parent=parent)
+        self.pair_columns = PAIR_COLUMNS
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ForegroundRole:
+            group = self.pair_columns[section].group
+            return TRADER_INK if group == TRADER else COPIER_INK if group == COPIER else None
+        return super().headerData(section, orientation, role)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if index.isValid():
+            col = self.pair_columns[index.column()]
+            if role == Qt.ItemDataRole.ForegroundRole and col.row_color is not None:
+                return col.row_color(self.rows[index.row()])
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return (TRADER_TINT if col.group == TRADER
+                        else COPIER_TINT if col.group == COPIER else None)
+        return super().data(index, role)
+
+
+# ---------------------------------------------------------------------- the ROI chart
+class RoiChart(QtWidgets.QWidget):
+    """Trader ROI against copier ROI over time for one copy, with a copy picker."""
+
+    copy_selected = Signal(int)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.copy_combo = QtWidgets.QComboBox(objectName="roi_copy")
+        self.copy_combo.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.plot.setObjectName("roi_plot")
+        self.plot.setMinimumSize(320, 140)
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        self.plot.setLabel("left", "ROI (%)")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)  # no "(x0.001)" on percents
+        self.plot.setLabel("bottom", "time (UTC)")
+        self.plot.addLegend(offset=(8, 8))
+        self.trader_curve = self.plot.plot(name="Trader", pen=pg.mkPen(TRADER_PEN, width=2))
+        self.copier_curve = self.plot.plot(name="Copier (you)",
+                                           pen=pg.mkPen(COPIER_PEN, width=2))
+        self.plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#afb8c1")))
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(QtWidgets.QLabel("ROI since the copy started:"))
+        top.addWidget(self.copy_combo)
+        top.addStretch(1)
+        self.empty = QtWidgets.QLabel("Your copy's ROI and its trader's appear here "
+                                      "once a copy is running.", objectName="roi_empty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setStyleSheet("color: #6e7781")
+        self.stack = QtWidgets.QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.plot)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
+        self.copy_combo.currentIndexChanged.connect(self.on_current_index_changed)
+
+    def selected_copy(self) -> int | None:
+        data = self.copy_combo.currentData()
+        return None if data is None else int(data)
+
+    def ensure_copy(self, copy_id: int, label: str, replace: bool = False) -> None:
+        """Offer ``copy_id`` in the picker, kept in id order. An existing entry takes
+        ``label`` when ``replace`` or when it only had its bare "#id"."""
+        i = self.copy_combo.findData(copy_id)
+        if i < 0:
+            at = sum(1 for j in range(self.copy_combo.count())
+                     if int(self.copy_combo.itemData(j)) < copy_id)
+            self.copy_combo.insertItem(at, label, copy_id)
+            return
+        text = self.copy_combo.itemText(i)
+        if text != label and (replace or text == f"#{copy_id}"):
+            self.copy_combo.setItemText(i, label)
+
+    def select(self, copy_id: int) -> None:
+        i = self.copy_combo.findData(copy_id)
+        if i >= 0:
+            self.copy_combo.setCurrentIndex(i)
+
+    def show_history(self, history: Sequence[tuple[int, Decimal, Decimal]]) -> None:
+        self.stack.setCurrentWidget(self.plot if history else self.empty)
+        xs = [ts / 1000 for ts, _, _ in history]
+        self.trader_curve.setData(xs, [float(t * 100) for _, t, _ in history])
+        self.copier_curve.setData(xs, [float(c * 100) for _, _, c in history])
+
+    @Slot(int)
+    def on_current_index_changed(self, index: int) -> None:
+        copy_id = self.selected_copy()
+        if copy_id is not None:
+            self.copy_selected.emit(copy_id)
+
+
+# ---------------------------------------------------------------------- the panel
+class PositionsPanel(QtWidgets.QWidget):
+    """Each copy's positions beside its trader's, divergence, and an ROI chart.
+
+    Feed it with ``update_pairs`` and ``add_roi_sample``; it emits ``copy_selected`` when
+    the user picks a copy (table row or chart picker).
+    """
+
+    copy_selected = Signal(int)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = PairTableModel(self)
+        self.table = self._build_table()
+        self.hint = QtWidgets.QLabel(
+            "No open positions. Copy a trader to see its positions next to yours.",
+            objectName="positions_hint")
+        self.hint.setStyleSheet("color: #6e7781")
+        self.chart = RoiChart()
+        self._history: dict[int, deque[tuple[int, Decimal, Decimal]]] = {}
+        self._pending: list[PositionPair] | None = None
+        self._chart_dirty = False
+        self._fit_due = False
+        self._shown_copy: int | None = None
+        self.flush_timer = QTimer(self)
+        self.flush_timer.setSingleShot(True)
+        self.flush_timer.setInterval(FLUSH_MS)
+        self.flush_timer.timeout.connect(self.on_flush_timer_timeout)
+
+        left = QtWidgets.QWidget()
+        left_layout = QtWidgets.QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.hint)
+        left_layout.addWidget(self.table, 1)
+        self.splitter = QtWidgets.QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.chart)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([300, 200])  # in proportion until the user drags it
+        self.splitter.setChildrenCollapsible(False)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.splitter)
+
+        self.table.selectionModel().currentRowChanged.connect(self.on_current_row_changed)
+        self.model.rowsInserted.connect(self.on_model_rows_inserted)
+        self.chart.copy_selected.connect(self.on_chart_copy_selected)
+
+    def _build_table(self) -> QtWidgets.QTableView:
+        table = QtWidgets.QTableView(objectName="positions_table")
+        table.setModel(self.model)
+        table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+        table.setAlternatingRowColors(False)
+        table.setWordWrap(False)
+        table.setMinimumHeight(110)  # header and a few rows, however small the dock
+        table.verticalHeader().hide()
+        table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+        table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)
+        table.horizontalHeader().setStretchLastSection(True)
+        return table
+
+    # ------------------------------------------------------------------ feeding
+    def update_pairs(self, pairs: Iterable[PositionPair]) -> None:
+        """Store the latest pairs; the timer shows them (only the last of a burst)."""
+        self._pending = list(pairs)
+        self._schedule()
+
+    def add_roi_sample(self, copy_id: int, ts_ms: int, trader_roi: Decimal,
+                       copier_roi: Decimal) -> None:
+        """Record one point of a copy's ROI history (the last ``ROI_HISTORY`` are kept)."""
+        history = self._history.get(copy_id)
+        if history is None:
+            history = self._history[copy_id] = deque(maxlen=ROI_HISTORY)
+            self.chart.ensure_copy(copy_id, f"#{copy_id}")
+        history.append((ts_ms, trader_roi, copier_roi))
+        if copy_id == self.chart.selected_copy():
+            self._chart_dirty = True
+            self._schedule()
+
+    def set_copies(self, labels: Sequence[tuple[int, str]]) -> None:
+        """Name the copies in the chart's picker, e.g. ``[(1, "#1 Alice (smart)")]``."""
+        for copy_id, label in labels:
+            self.chart.ensure_copy(copy_id, label, replace=True)
+
+    def roi_history(self, copy_id: int) -> list[tuple[int, Decimal, Decimal]]:
+        """The kept (ts ms, trader ROI, copier ROI) points of a copy, oldest first."""
+        return list(self._history.get(copy_id, ()))
+
+    def selected_copy(self) -> int | None:
+        return self.chart.selected_copy()
+
+    def select_copy(self, copy_id: int) -> None:
+        self.chart.select(copy_id)
+
+    def flush(self) -> None:
+        """Apply what was stored since the last flush (the timer calls this)."""
+        if self._pending is not None:
+            pairs, self._pending = self._pending, None
+            self.model.set_rows(pairs)
+            if self._fit_due:
+                self._fit_due = False
+                fit_columns(self.table, "-0,000.00")
+            for copy_id, trader in sorted({(p.copy_id, p.trader) for p in pairs}):
+                self.chart.ensure_copy(copy_id, f"#{copy_id} {trader}")
+            self.hint.setVisible(not pairs)
+        if self._chart_dirty:
+            self._chart_dirty = False
+            selected = self.chart.selected_copy()
+            self.chart.show_history(self.roi_history(selected) if selected is not None else [])
+
+    def _schedule(self) -> None:
+        if not self.flush_timer.isActive():
+            self.flush_timer.start()
+
+    # ------------------------------------------------------------------ slots
+    @Slot()
+    def on_flush_timer_timeout(self) -> None:
+        self.flush()
+
+    @Slot(QModelIndex, int, int)
+    def on_model_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        self._fit_due = True  # applied once at the end of the flush
+
+    @Slot(QModelIndex, QModelIndex)
+    def on_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if current.isValid():
+            copy_id, _symbol = current.siblingAtColumn(0).data(KEY_ROLE)
+            self.chart.select(copy_id)
+
+    @Slot(int)
+    def on_chart_copy_selected(self, copy_id: int) -> None:
+        self.chart.show_history(self.roi_history(copy_id))
+        self._chart_dirty = False
+        if copy_id != self._shown_copy:
+            self._shown_copy = copy_id
+            self.copy_selected.emit(copy_id)
+

@@ -1,0 +1,185 @@
+"""The activity log: outcomes in order, filters by copy and status, CSV export."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from smartcopy_gui.session import ActivityRow
+from smartcopy_gui.ui import activity_log
+from smartcopy_gui.ui.activity_log import ActivityLog
+from smartcopy_gui.ui.qt import Qt
+
+SHOTS = Path("/tmp/ui-shots")
+# The offscreen platform warns on every show(); it says nothing about the widget.
+pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
+
+T0 = 1_717_243_200_000  # 2024-06-01T12:00:00Z
+LABELS = [(1, "#1 Alice (smart)"), (2, "#2 Bob (fixed_amount)")]
+
+
+def outcome(seq, copy_id, status, reason=None, action="open", symbol="BTCUSDT",
+            qty="0.010", price="60030.0", trader=None) -> ActivityRow:
+    trader = trader or {1: "t-alice", 2: "t-bob"}[copy_id]
+    return ActivityRow(seq=seq, ts=T0 + seq * 500, copy_id=copy_id, trader=trader,
+                       symbol=symbol, action=action, status=status, reason=reason, qty=qty,
+                       price=price, event_id=f"e{seq}")
+
+
+ROWS = [
+    outcome(1, 1, "copied"),
+    outcome(2, 2, "copied_min_qty", qty="0.001"),
+    outcome(3, 1, "skipped", "slippage_limit", qty=None, price=None),
+    outcome(4, 2, "skipped", "insufficient_funds", qty=None, price=None),
+    outcome(5, 1, "copied_reduced", action="increase", qty="0.004"),
+    outcome(6, 2, "done", action="cancel", symbol="ETHUSDT", qty="0.5", price="3001.2"),
+]
+
+
+@pytest.fixture
+def log(qtbot):
+    widget = ActivityLog()
+    qtbot.addWidget(widget)
+    widget.resize(1200, 360)
+    widget.set_copies(LABELS)
+    widget.append(ROWS)
+    return widget
+
+
+def column(log: ActivityLog, header: str) -> list[str]:
+    model = log.table.model()
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in
+               range(model.columnCount())]
+    c = headers.index(header)
+    return [model.index(r, c).data() for r in range(model.rowCount())]
+
+
+def test_rows_show_time_reason_in_words_and_keep_order(log):
+    assert column(log, "Time (UTC)")[:2] == ["2024-06-01T12:00:00.500Z",
+                                             "2024-06-01T12:00:01.000Z"]
+    assert column(log, "Copy")[:2] == ["#1 Alice (smart)", "#2 Bob (fixed_amount)"]
+    assert column(log, "Status") == ["copied", "copied (min. qty)", "skipped", "skipped",
+                                     "copied (reduced)", "done"]
+    assert column(log, "Reason")[2:4] == [
+        "the price moved beyond the slippage limit",
+        "the copy account could not afford the minimum quantity"]
+    assert column(log, "Qty")[2] == "—"
+    assert log.count_label.text() == "6 outcomes"
+
+    log.append([outcome(7, 1, "copied", action="close")])
+    assert column(log, "Action")[-1] == "close"
+
+
+def test_filter_by_copy(qtbot, log):
+    log.copy_combo.setCurrentIndex(log.copy_combo.findText("#2 Bob (fixed_amount)"))
+    assert column(log, "Copy") == ["#2 Bob (fixed_amount)"] * 3
+    assert log.count_label.text() == "3 of 6 outcomes"
+
+    log.append([outcome(7, 1, "copied"), outcome(8, 2, "copied")])  # the filter holds
+    assert column(log, "Time (UTC)")[-1] == "2024-06-01T12:00:04.000Z"
+    assert len(column(log, "Copy")) == 4
+
+
+def test_filter_by_status_and_both(qtbot, log):
+    log.status_combo.setCurrentIndex(log.status_combo.findText("Skipped"))
+    assert column(log, "Reason") == ["the price moved beyond the slippage limit",
+                                     "the copy account could not afford the minimum quantity"]
+    log.copy_combo.setCurrentIndex(log.copy_combo.findText("#1 Alice (smart)"))
+    assert column(log, "Reason") == ["the price moved beyond the slippage limit"]
+    log.copy_combo.setCurrentIndex(0)  # All copies
+    log.status_combo.setCurrentIndex(0)  # All statuses
+    assert len(column(log, "Copy")) == 6
+
+
+def test_status_filter_offers_every_status(log):
+    assert [log.status_combo.itemData(i) for i in range(log.status_combo.count())] == [
+        None, "copied", "copied_min_qty", "copied_reduced", "skipped", "done"]
+
+
+def test_new_copies_join_the_filter_once(log):
+    log.set_copies(LABELS)
+    assert log.copy_combo.count() == 3
+    log.set_copies([*LABELS, (3, "#3 Carol (smart)")])
+    assert [log.copy_combo.itemText(i) for i in range(log.copy_combo.count())] == [
+        "All copies", "#1 Alice (smart)", "#2 Bob (fixed_amount)", "#3 Carol (smart)"]
+
+
+def test_export_csv_writes_the_filtered_rows(log, tmp_path):
+    log.status_combo.setCurrentIndex(log.status_combo.findText("Skipped"))
+    path = tmp_path / "activity.csv"
+
+    assert log.export_csv(path) == 2
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == [
+        ["Time (UTC)", "Copy", "Trader", "Symbol", "Action", "Status", "Qty", "Price",
+         "Reason"],
+        ["2024-06-01T12:00:01.500Z", "#1 Alice (smart)", "t-alice", "BTCUSDT", "open",
+         "skipped", "", "", "the price moved beyond the slippage limit"],
+        ["2024-06-01T12:00:02.000Z", "#2 Bob (fixed_amount)", "t-bob", "BTCUSDT", "open",
+         "skipped", "", "", "the copy account could not afford the minimum quantity"],
+    ]
+
+
+def test_export_button_opens_a_dialog_that_writes_the_file(qtbot, log, tmp_path):
+    log.show()
+    qtbot.waitExposed(log)
+    qtbot.mouseClick(log.export_button, Qt.MouseButton.LeftButton)
+    dialog = log.export_dialog
+    assert dialog is not None and dialog.isVisible()  # non-blocking: we got here
+
+    path = tmp_path / "out.csv"
+    with qtbot.waitSignal(log.exported, timeout=2000) as blocker:
+        dialog.fileSelected.emit(str(path))  # what choosing a file and Save does
+    assert blocker.args == [str(path), 6]
+    assert len(path.read_text(encoding="utf-8").splitlines()) == 7
+    assert log.message.text() == f"Exported 6 rows to {path}"
+    dialog.close()
+
+
+def test_export_failure_is_reported_not_raised(log, tmp_path):
+    log.on_export_dialog_file_selected(str(tmp_path / "missing-dir" / "a.csv"))
+    assert log.message.text().startswith("Could not write")
+
+
+def test_rows_are_capped_oldest_first(log, monkeypatch):
+    monkeypatch.setattr(activity_log, "MAX_ROWS", 4)
+    log.append([outcome(7, 1, "copied"), outcome(8, 1, "copied")])
+    assert log.model.rowCount() == 4
+    assert [r.seq for r in log.model.rows] == [5, 6, 7, 8]
+
+
+def last_row_visible(log: ActivityLog) -> bool:
+    table = log.table
+    rect = table.visualRect(table.model().index(table.model().rowCount() - 1, 0))
+    return table.viewport().rect().contains(rect.center())
+
+
+def test_newest_row_stays_in_view_unless_the_user_scrolled_up(qtbot, log):
+    log.show()
+    qtbot.waitExposed(log)
+    log.append([outcome(100 + i, 1, "copied") for i in range(200)])
+    assert last_row_visible(log)
+
+    log.table.verticalScrollBar().setValue(0)  # the user reads older rows
+    log.append([outcome(400, 1, "copied")])
+    assert not last_row_visible(log)
+    assert log.table.verticalScrollBar().value() == 0
+
+
+def test_renders_to_png(qtbot, log):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    more = [outcome(10 + i, 1 + i % 2, "copied", action=("open", "close")[i % 2],
+                    symbol=("SOLUSDT", "BTCUSDT")[i % 2], qty="12.5", price="145.21")
+            for i in range(6)]
+    log.append(more + [outcome(30, 1, "skipped", "position_not_copied", action="close",
+                               qty=None, price=None)])
+    log.status_combo.setCurrentIndex(0)
+    log.show()
+    qtbot.waitExposed(log)
+    qtbot.wait(50)
+    path = SHOTS / "activity_log.png"
+    assert log.grab().save(str(path))
