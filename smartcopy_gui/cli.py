@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +112,47 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_copy_spec(text: str) -> tuple[str, str, Decimal, Decimal | None]:
+    """TRADER:MODE:AMOUNT[:PARAM] → (trader, mode, investment, amount or ratio)."""
+    parts = text.split(":")
+    if len(parts) not in (3, 4):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected TRADER:MODE:AMOUNT, e.g. trend:smart:1000 "
+            "(fixed_amount and fixed_ratio take a 4th part: the amount or ratio)")
+    trader, mode, amount = parts[:3]
+    if mode not in ("smart", "fixed_amount", "fixed_ratio"):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: mode must be smart, fixed_amount or fixed_ratio, not {mode!r}")
+    try:
+        investment = Decimal(amount)
+        param = Decimal(parts[3]) if len(parts) == 4 else None
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r}: amounts must be numbers") from None
+    if not investment.is_finite() or investment <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the investment must be positive")
+    if mode != "smart" and param is None:
+        param = investment / 10 if mode == "fixed_amount" else Decimal("0.1")
+    return trader, mode, investment, param
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="smartcopy", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="smartcopy", description="SmartCopy. With no command, starts the desktop app.")
+    parser.add_argument("--screenshot", metavar="DIR",
+                        help="render each main view with the demo world to PNG in DIR, offscreen")
+    sub = parser.add_subparsers(dest="command")
+    p = sub.add_parser("gui", help="start the desktop app (the default)")
+    p.add_argument("--db", help="SQLite database path (default: the user data dir)")
+    p.add_argument("--seed", type=int, default=7, help="the simulated world's seed")
+    p.set_defaults(func=cmd_gui)
+    p = sub.add_parser("demo", help="build the simulated world headless and print statistics")
+    p.add_argument("--days", type=int, default=90, help="days of history to simulate")
+    p.add_argument("--seed", type=int, default=7, help="the world's seed (same seed, same world)")
+    p.add_argument("--copy", action="append", default=[], type=parse_copy_spec,
+                   metavar="TRADER:MODE:AMOUNT", help="a copy to run from the start")
+    p.add_argument("--db", help="SQLite database path (default: a temporary file)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_demo)
     p = sub.add_parser("replay", help="apply a scenario file to the store")
     p.add_argument("scenario", help="a scenario .jsonl file")
     p.add_argument("--db", help="SQLite database path (default: the user data dir)")
@@ -126,10 +165,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cmd_gui(args: argparse.Namespace) -> int:
+    from .app import run_gui
+
+    return run_gui(args.db, seed=args.seed)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    result = run_demo(days=args.days, seed=args.seed, copies=args.copy, db=args.db)
+    if args.json:
+        _print_json(result)
+    else:
+        from .demo import format_demo
+
+        print(format_demo(result))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
+        if args.screenshot:
+            from .screenshots import render_all
+
+            render_all(Path(args.screenshot))
+            return 0
+        if args.command is None:
+            from .app import run_gui
+
+            return run_gui()
         return int(args.func(args))
     except StoreError as exc:
         print(f"smartcopy: {exc}", file=sys.stderr)

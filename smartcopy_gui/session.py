@@ -167,13 +167,14 @@ class Session:
         self.engine = Engine(self.store)
         self.copier = copier
         self.world = world_factory(self.engine, seed) if world_factory else None
-        self._ui_seq = 0
+        self._baselines: dict[tuple[str, int], Decimal] = {}
 
     def close(self) -> None:
         """Persist the world's state and close the database."""
-        if self.world is not None and hasattr(self.world, "save"):
-            self.world.save()
-        self.store.close()
+        try:
+            self.save()
+        finally:
+            self.store.close()
 
     # ------------------------------------------------------------------ time
     @property
@@ -183,6 +184,28 @@ class Session:
 
     def _event_ts(self) -> int:
         return self.sim_ts
+
+    # ------------------------------------------------------------------ the world
+    def needs_backfill(self) -> bool:
+        """True on a first launch: the simulated world has no history yet."""
+        return self.world is not None and self.world.needs_backfill()
+
+    def backfill(self, days: int, progress: Callable[[int, int], None] | None = None) -> None:
+        """Build ``days`` of simulated history, reporting (days done, days) as it goes."""
+        if self.world is None:
+            return
+        self.world.backfill(days, progress=progress)
+        self.world.save()
+
+    def advance(self, sim_ms: int) -> None:
+        """Run the live world ``sim_ms`` simulated milliseconds further."""
+        if self.world is not None and sim_ms > 0:
+            self.world.run_for(sim_ms)
+
+    def save(self) -> None:
+        """Persist where the world stands (so a restart resumes from here)."""
+        if self.world is not None:
+            self.world.save()
 
     # ------------------------------------------------------------------ copier actions
     def _submit(self, type_: str, **fields: Any) -> Result:
@@ -369,6 +392,43 @@ class Session:
             "WHERE o.seq > ? AND c.copier = ? ORDER BY o.seq LIMIT ?",
             (after_seq, self.copier, limit))
         return [ActivityRow(*row) for row in rows]
+
+    def roi_samples(self) -> list[tuple[int, int, Decimal, Decimal]]:
+        """(copy id, now, trader ROI, copier ROI) for each active copy of the copier.
+
+        The trader's ROI is measured from its equity at the close of the day before the
+        copy started (its starting balance if younger); the copier's is PnL / investment.
+        """
+        st = self.engine.state
+        out = []
+        for c in st.copies.values():
+            if c.copier != self.copier or not c.active:
+                continue
+            acc = st.traders[c.trader].account
+            base = self._equity_before(acc.id, c.created_ts)
+            now = acc.equity(st.prices)
+            trader_roi = (now - base) / base if base > 0 else ZERO
+            out.append((c.id, self.sim_ts, trader_roi, copy_pnl(st, c.id) / c.investment
+                        if c.investment else ZERO))
+        return out
+
+    def _equity_before(self, account: str, ts: int) -> Decimal:
+        key = (account, ts // DAY_MS)
+        cached = self._baselines.get(key)
+        if cached is not None:
+            return cached
+        row = self.store.db.conn.execute(
+            "SELECT equity FROM equity_daily WHERE account=? AND day<? ORDER BY day DESC "
+            "LIMIT 1", key).fetchone()
+        if row is not None:
+            base = Decimal(row[0]).scaleb(-8)
+        else:
+            total = self.store.db.conn.execute(
+                "SELECT SUM(amount) FROM ledger WHERE account=? AND kind='balance'",
+                (account,)).fetchone()[0]
+            base = Decimal(total or 0).scaleb(-8)
+        self._baselines[key] = base
+        return base
 
     def snapshot(self) -> SessionSnapshot:
         """Everything the live panels need, in one call."""

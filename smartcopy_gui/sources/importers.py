@@ -1,0 +1,667 @@
+"""Importing real data: a price history CSV, and a trader's trade history as CSV or
+scenario JSON Lines. Everything here turns into ordinary events (``price``, ``open``,
+``close``, ``leverage``, ``trader``) and enters through the engine's one way in.
+
+Two stages, both all-or-nothing:
+
+1. **Parsing** (:func:`parse_price_csv`, :func:`parse_trades_csv`,
+   :func:`parse_trades_jsonl`) reads and validates the whole file and returns the
+   complete list of events, or raises :class:`ImportFailed` at the *first* problem
+   (file name, physical line number from 1, reason). It never returns a partial list.
+2. **Applying** (:func:`import_events`) checks the events against the store (a
+   reused id with other content, a time earlier than the store's last event, an
+   unknown instrument) and, unless ``allow_rejections`` is set, dry-runs them so a
+   business-rule rejection (a close with no position, an open the trader cannot
+   afford, an unknown trader…) also refuses the import, naming the line. Only then
+   are the events applied, in one transaction (``Engine.submit_many``). A refused
+   import changes nothing in the store.
+
+Re-importing a file is a no-op: ids are deterministic and the engine skips an id it
+already holds with the same content.
+
+Times
+    A CSV ``timestamp`` is ISO-8601 UTC (``2026-03-24T00:00:00Z``, ``+00:00``, with
+    or without milliseconds; a space instead of ``T`` and a bare date
+    ``2026-03-24`` = midnight UTC are accepted), or whole epoch seconds or
+    milliseconds, told apart by magnitude: below 100,000,000,000 it is seconds
+    (up to the year 5138), otherwise milliseconds (so a millisecond stamp before
+    1973-03-03 cannot be written this way). A time without a UTC offset is refused.
+
+Prices are exact decimals from the text (never binary floats).
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from ..domain.events import Event, format_ts, parse_ts
+from ..engine.engine import DUPLICATE, REJECTED, Engine, MalformedInput
+from .scenario import MAX_EXPONENT, Malformed, read_lines
+
+SourceLike = str | os.PathLike[str] | Iterable[str]
+
+PRICE_COLUMNS = ("timestamp", "open", "high", "low", "close")
+TRADE_COLUMNS = ("timestamp", "symbol", "side", "action", "qty", "price")
+TRADE_OPTIONAL = ("leverage", "margin_mode", "fee_rate", "id")
+JSONL_TYPES = ("open", "close", "leverage", "trader", "price")
+
+EPOCH_MS_FROM = 100_000_000_000  # an epoch number at least this large is milliseconds
+MAX_TS_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+DEFAULT_BAR_MS = 60_000  # the bar length of a one-row price file without interval_ms
+
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_SPACE_TIME = re.compile(r"(\d{4}-\d{2}-\d{2}) +(\d.*)")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+class ImportFailed(ValueError):
+    """A file (or a set of events) that cannot be imported; nothing was applied.
+
+    ``str()`` reads like ``prices.csv line 7: high 61000 is below close 61200``.
+    ``line`` counts physical lines from 1 (a CSV header is line 1); it is None when
+    the problem is not on one line (an unreadable file).
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None, line: int | None,
+                 reason: str) -> None:
+        self.path = path
+        self.line = line
+        self.reason = reason
+        super().__init__(self._message())
+
+    @property
+    def source(self) -> str:
+        """The file's name as shown in the message."""
+        if self.path is None:
+            return "<input>"
+        return Path(self.path).name or str(self.path)
+
+    def _message(self) -> str:
+        where = self.source if self.line is None else f"{self.source} line {self.line}"
+        return f"{where}: {self.reason}"
+
+    def __str__(self) -> str:
+        return self._message()
+
+
+class _Bad(Exception):
+    """A problem on the current row; the caller adds the file and line."""
+
+
+# ---------------------------------------------------------------------- reading
+@contextmanager
+def _opened(src: SourceLike, name: str | None) -> Iterator[tuple[str, Iterable[str]]]:
+    """(the name used in messages, the lines) of a path or of lines already in memory."""
+    if isinstance(src, (str, os.PathLike)):
+        path = Path(src)
+        display = name or path.name
+        try:
+            handle = path.open(encoding="utf-8-sig", newline="")
+        except OSError as exc:
+            raise ImportFailed(display, None,
+                               f"cannot read the file: {exc.strerror or exc}") from None
+        with handle:
+            yield display, handle
+    else:
+        yield name or "<input>", src
+
+
+def _csv_rows(lines: Iterable[str], display: str) -> Iterator[tuple[int, list[str]]]:
+    """(physical line where the record starts, cells) of every non-blank CSV record."""
+    reader = csv.reader(lines, strict=True)
+    prev = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ImportFailed(display, prev + 1, f"not valid CSV: {exc}") from None
+        except UnicodeDecodeError:
+            raise ImportFailed(display, reader.line_num + 1, "not UTF-8 text") from None
+        start = prev + 1
+        prev = reader.line_num
+        if not row or all(not c.strip() for c in row):
+            continue
+        yield start, row
+
+
+def _header(rows: Iterator[tuple[int, list[str]]], display: str, required: Sequence[str],
+            optional: Sequence[str] = ()) -> tuple[int, dict[str, int], int]:
+    """Reads the header: (its line, column name → index, number of columns)."""
+    wanted = ", ".join(required)
+    first = next(rows, None)
+    if first is None:
+        raise ImportFailed(display, 1, f"the file is empty; expected a header row: {wanted}")
+    line, cells = first
+    names = [c.strip().lower() for c in cells]
+    if names:
+        names[0] = names[0].lstrip("\ufeff")
+    index: dict[str, int] = {}
+    for i, col in enumerate(names):
+        if col in index and col in (*required, *optional):
+            raise ImportFailed(display, line, f"column {col!r} appears twice in the header")
+        index.setdefault(col, i)
+    missing = [c for c in required if c not in index]
+    if missing:
+        cols = ", ".join(repr(c) for c in missing)
+        raise ImportFailed(display, line,
+                           f"missing column{'s' if len(missing) > 1 else ''} {cols}; the first "
+                           f"line must be a header naming the columns: {wanted}")
+    return line, index, len(cells)
+
+
+def _cells(line: int, row: list[str], index: Mapping[str, int], width: int,
+           display: str) -> dict[str, str]:
+    if len(row) != width:
+        raise ImportFailed(display, line,
+                           f"has {len(row)} fields, the header has {width}")
+    return {col: row[i].strip() for col, i in index.items()}
+
+
+# ---------------------------------------------------------------------- values
+def parse_timestamp(text: str) -> int:
+    """Milliseconds since the epoch from a CSV timestamp (see the module docstring for
+    the accepted forms). Raises ValueError with the reason."""
+    s = text.strip()
+    if not s:
+        raise ValueError("timestamp is empty")
+    if _DIGITS.fullmatch(s):
+        if len(s) > 16:
+            raise ValueError(f"timestamp {s} is out of range")
+        n = int(s)
+        ms = n * 1000 if n < EPOCH_MS_FROM else n
+        if ms > MAX_TS_MS:
+            raise ValueError(f"timestamp {s} is out of range")
+        return ms
+    iso = s
+    if _DATE_ONLY.fullmatch(iso):
+        iso += "T00:00:00Z"
+    else:
+        m = _DATE_SPACE_TIME.fullmatch(iso)
+        if m:
+            iso = f"{m.group(1)}T{m.group(2)}"
+    try:
+        return parse_ts(iso)
+    except ValueError as exc:
+        if "UTC" in str(exc):
+            raise ValueError(f"bad timestamp {s!r}: must be UTC (end with Z or +00:00)"
+                             ) from None
+        raise ValueError(f"bad timestamp {s!r}: expected ISO-8601 UTC like "
+                         "2026-03-24T00:00:00Z, or epoch seconds or milliseconds") from None
+
+
+def _ts(text: str) -> int:
+    try:
+        return parse_timestamp(text)
+    except ValueError as exc:
+        raise _Bad(str(exc)) from None
+
+
+def _number(col: str, text: str, *, positive: bool = True) -> Decimal:
+    """A decimal cell: finite, exponent within ±30, positive (or ≥ 0)."""
+    s = text.strip()
+    if not s:
+        raise _Bad(f"{col} is empty")
+    try:
+        d = Decimal(s)
+    except InvalidOperation:
+        raise _Bad(f"{col} {s!r} is not a number") from None
+    if not d.is_finite():
+        raise _Bad(f"{col} must be a finite number, got {s!r}")
+    exp = d.as_tuple().exponent
+    if (d != 0 and abs(d.adjusted()) > MAX_EXPONENT) or (
+            isinstance(exp, int) and exp < -MAX_EXPONENT):
+        raise _Bad(f"{col} {s!r} has an exponent beyond ±{MAX_EXPONENT}")
+    if positive and d <= 0:
+        raise _Bad(f"{col} must be positive, got {s}")
+    if d < 0:
+        raise _Bad(f"{col} must not be negative, got {s}")
+    return d + 0  # drops a negative zero
+
+
+def _choice(col: str, text: str, choices: Sequence[str]) -> str:
+    v = text.strip().lower()
+    if not v:
+        raise _Bad(f"{col} is empty (one of {', '.join(choices)})")
+    if v not in choices:
+        raise _Bad(f"unknown {col} {text.strip()!r}; expected one of {', '.join(choices)}")
+    return v
+
+
+# ---------------------------------------------------------------------- prices
+@dataclass(frozen=True, slots=True)
+class _Bar:
+    line: int
+    ts: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+
+
+def parse_price_csv(path_or_lines: SourceLike, symbol: str, *, name: str | None = None,
+                    interval_ms: int | None = None) -> list[Event]:
+    """The ``price`` events of an OHLC price history CSV for ``symbol``.
+
+    The first non-blank line is a header naming (in any order and case) the columns
+    ``timestamp, open, high, low, close``; other columns are ignored. ``timestamp`` is
+    the bar's **open time**, ISO-8601 UTC or epoch seconds/milliseconds (seconds when
+    below 1e11, else milliseconds). Each row must have positive decimal prices with
+    ``low ≤ open, close ≤ high`` and a timestamp strictly after the row before.
+
+    Each bar becomes four ``price`` events spread over its interval ``I`` (the
+    smallest gap between consecutive bars, or ``interval_ms``; 60 s for a one-bar file):
+    the open at ``t``, the two extremes at ``t + I/4`` and ``t + I/2`` and the close at
+    ``t + 3I/4`` (whole milliseconds, rounded down). A rising or flat bar
+    (close ≥ open) goes open → low → high → close, a falling one open → high → low →
+    close: the path that reaches the final direction last. Ids are
+    ``csv-<symbol>-<bar ts>-<k>`` (k = 0..3), so re-importing is a no-op.
+
+    ``path_or_lines`` is a file path, or the lines themselves (then ``name`` names
+    them in messages). Raises :class:`ImportFailed` at the first problem, never
+    returning part of the file.
+    """
+    symbol = symbol.strip()
+    if not symbol:
+        raise ValueError("symbol must be a non-empty string")
+    if interval_ms is not None and interval_ms < 1:
+        raise ValueError("interval_ms must be at least 1")
+    bars: list[_Bar] = []
+    with _opened(path_or_lines, name) as (display, lines):
+        rows = _csv_rows(lines, display)
+        header_line, index, width = _header(rows, display, PRICE_COLUMNS)
+        for line, row in rows:
+            cells = _cells(line, row, index, width, display)
+            try:
+                bar = _parse_bar(line, cells)
+                if bars and bar.ts <= bars[-1].ts:
+                    prev = bars[-1]
+                    raise _Bad(f"timestamp {format_ts(bar.ts)} is not after the previous "
+                               f"row's {format_ts(prev.ts)} (line {prev.line}); rows must be "
+                               "in time order, each time once")
+                if interval_ms is not None and bars and bar.ts - bars[-1].ts < interval_ms:
+                    raise _Bad(f"this bar starts {bar.ts - bars[-1].ts} ms after the one "
+                               f"before, less than interval_ms={interval_ms}")
+            except _Bad as exc:
+                raise ImportFailed(display, line, str(exc)) from None
+            bars.append(bar)
+    if not bars:
+        raise ImportFailed(display, header_line + 1, "no price rows after the header")
+    interval = interval_ms
+    if interval is None:
+        gaps = [b.ts - a.ts for a, b in zip(bars, bars[1:], strict=False)]
+        interval = min(gaps) if gaps else DEFAULT_BAR_MS
+    offsets = (0, interval // 4, interval // 2, interval * 3 // 4)
+    events: list[Event] = []
+    for bar in bars:
+        if bar.close >= bar.open:
+            path = (bar.open, bar.low, bar.high, bar.close)
+        else:
+            path = (bar.open, bar.high, bar.low, bar.close)
+        for k, (offset, price) in enumerate(zip(offsets, path, strict=True)):
+            events.append(Event(f"csv-{symbol}-{bar.ts}-{k}", bar.ts + offset, "price",
+                                {"symbol": symbol, "price": price}, bar.line))
+    return events
+
+
+def _parse_bar(line: int, cells: Mapping[str, str]) -> _Bar:
+    ts = _ts(cells["timestamp"])
+    o, h, lo, c = (_number(col, cells[col]) for col in ("open", "high", "low", "close"))
+    if h < lo:
+        raise _Bad(f"high {h} is below low {lo}")
+    for col, v in (("open", o), ("close", c)):
+        if h < v:
+            raise _Bad(f"high {h} is below {col} {v}")
+        if lo > v:
+            raise _Bad(f"low {lo} is above {col} {v}")
+    return _Bar(line, ts, o, h, lo, c)
+
+
+# ---------------------------------------------------------------------- trades
+def parse_trades_csv(path_or_lines: SourceLike, trader: str, *,
+                     name: str | None = None) -> list[Event]:
+    """The ``open``/``close`` events of a trader's trade history CSV.
+
+    Header columns (any order and case; others ignored): ``timestamp, symbol, side,
+    action, qty, price`` and, optionally, ``leverage, margin_mode, fee_rate, id``.
+
+    - ``side`` is ``long``/``short`` (the position's side), ``action`` ``open``/``close``
+      (case-insensitive); the symbol is upper-cased.
+    - An open needs a positive ``qty``, ``price`` and ``leverage`` and a ``margin_mode``
+      (``cross``/``isolated``). A close needs a positive ``price``; an empty ``qty``
+      closes the whole position; its ``leverage``/``margin_mode`` cells are ignored,
+      and its ``side`` must match the side of the last open of that symbol in the file.
+    - ``fee_rate`` (≥ 0) is optional on every row.
+    - Timestamps (as in :func:`parse_price_csv`) must not go back; equal times keep
+      file order.
+    - ``id`` when given must be unique in the file; otherwise the id is
+      ``csv-<trader>-<ts>-<n>`` with n counting the rows of that same time (from 0),
+      so re-importing, or importing a longer export of the same history, is a no-op
+      for the rows already imported.
+
+    Raises :class:`ImportFailed` at the first problem, never returning part of the file.
+    """
+    trader = trader.strip()
+    if not trader:
+        raise ValueError("trader must be a non-empty string")
+    events: list[Event] = []
+    ids: dict[str, int] = {}
+    same_ts: dict[int, int] = {}
+    last_open: dict[str, tuple[str, int]] = {}
+    prev: tuple[int, int] | None = None
+    with _opened(path_or_lines, name) as (display, lines):
+        rows = _csv_rows(lines, display)
+        header_line, index, width = _header(rows, display, TRADE_COLUMNS, TRADE_OPTIONAL)
+        for line, row in rows:
+            cells = _cells(line, row, index, width, display)
+            try:
+                ts = _ts(cells["timestamp"])
+                if prev is not None and ts < prev[0]:
+                    raise _Bad(f"timestamp {format_ts(ts)} is earlier than the previous "
+                               f"row's {format_ts(prev[0])} (line {prev[1]}); rows must be "
+                               "in time order")
+                ev_type, fields = _parse_trade(cells, trader, last_open, line)
+                event_id = cells.get("id", "")
+                if event_id:
+                    if event_id in ids:
+                        raise _Bad(f"id {event_id!r} is used again (first at line "
+                                   f"{ids[event_id]})")
+                else:
+                    n = same_ts.get(ts, 0)
+                    same_ts[ts] = n + 1
+                    event_id = f"csv-{trader}-{ts}-{n}"
+                    if event_id in ids:
+                        raise _Bad(f"generated id {event_id!r} clashes with the id column "
+                                   f"at line {ids[event_id]}")
+            except _Bad as exc:
+                raise ImportFailed(display, line, str(exc)) from None
+            ids[event_id] = line
+            prev = (ts, line)
+            events.append(Event(event_id, ts, ev_type, fields, line))
+    if not events:
+        raise ImportFailed(display, header_line + 1, "no trade rows after the header")
+    return events
+
+
+def _parse_trade(cells: Mapping[str, str], trader: str,
+                 last_open: dict[str, tuple[str, int]], line: int
+                 ) -> tuple[str, dict[str, Any]]:
+    symbol = cells["symbol"].upper()
+    if not symbol:
+        raise _Bad("symbol is empty")
+    side = _choice("side", cells["side"], ("long", "short"))
+    action = _choice("action", cells["action"], ("open", "close"))
+    price = _number("price", cells["price"])
+    fields: dict[str, Any] = {"trader": trader, "symbol": symbol}
+    if action == "open":
+        qty = _number("qty", cells["qty"])
+        if not cells.get("leverage", ""):
+            raise _Bad("an open needs a leverage (column 'leverage')")
+        leverage = _number("leverage", cells["leverage"])
+        if not cells.get("margin_mode", ""):
+            raise _Bad("an open needs a margin mode (column 'margin_mode': cross or isolated)")
+        margin_mode = _choice("margin_mode", cells["margin_mode"], ("cross", "isolated"))
+        fields.update(side=side, qty=qty, price=price, leverage=leverage,
+                      margin_mode=margin_mode)
+        last_open[symbol] = (side, line)
+    else:
+        opened = last_open.get(symbol)
+        if opened is not None and opened[0] != side:
+            raise _Bad(f"closes a {side} {symbol} position, but the open at line {opened[1]} "
+                       f"is {opened[0]}")
+        fields["price"] = price
+        if cells["qty"]:
+            fields["qty"] = _number("qty", cells["qty"])
+    if cells.get("fee_rate", ""):
+        fields["fee_rate"] = _number("fee_rate", cells["fee_rate"], positive=False)
+    return action, fields
+
+
+def parse_trades_jsonl(path_or_lines: SourceLike, trader: str, *,
+                       name: str | None = None) -> list[Event]:
+    """A trader's history as scenario JSON Lines (``scenario-format.md``).
+
+    Accepted types: ``open``, ``close``, ``leverage`` (their ``trader`` must be
+    ``trader``), ``trader`` (registering ``trader`` itself) and ``price``. Anything
+    else (a deposit, a copy, a config…) refuses the file: a trade history must not
+    move money or change settings. Every line must be well formed (the scenario
+    rules), times must not go back, and an id may repeat only with the same content.
+    Raises :class:`ImportFailed` at the first problem, never returning part of the file.
+    """
+    trader = trader.strip()
+    if not trader:
+        raise ValueError("trader must be a non-empty string")
+    events: list[Event] = []
+    seen: dict[str, tuple[str, int]] = {}
+    with _opened(path_or_lines, name) as (display, lines):
+        items = read_lines(lines)
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                break
+            except UnicodeDecodeError:
+                raise ImportFailed(display, None, "not UTF-8 text") from None
+            if isinstance(item, Malformed):
+                raise ImportFailed(display, item.line, item.reason)
+            line = item.line
+            assert line is not None
+            if item.type not in JSONL_TYPES:
+                raise ImportFailed(display, line,
+                                   f"type {item.type!r} is not allowed in a trade history "
+                                   f"(allowed: {', '.join(JSONL_TYPES)})")
+            if item.type in ("open", "close", "leverage", "trader") \
+                    and item.get("trader") != trader:
+                raise ImportFailed(display, line,
+                                   f"event {item.id!r} is for trader {item.get('trader')!r}, "
+                                   f"not {trader!r}")
+            known = seen.get(item.id)
+            if known is not None and known[0] != item.digest:
+                raise ImportFailed(display, line, f"id {item.id!r} was already used at line "
+                                                  f"{known[1]} for a different event")
+            if events and item.ts < events[-1].ts:
+                raise ImportFailed(display, line,
+                                   f"ts {format_ts(item.ts)} is earlier than line "
+                                   f"{events[-1].line}'s {format_ts(events[-1].ts)}")
+            seen.setdefault(item.id, (item.digest, line))
+            events.append(item)
+    if not events:
+        raise ImportFailed(display, 1, "the file holds no events")
+    return events
+
+
+# ---------------------------------------------------------------------- applying
+@dataclass(frozen=True, slots=True)
+class ImportRejection:
+    """An event the engine rejected on a business rule (only with allow_rejections)."""
+
+    source: str
+    line: int | None
+    event_id: str
+    reason: str
+
+
+@dataclass
+class ImportSummary:
+    """What an import did."""
+
+    source: str
+    applied: int = 0
+    duplicates: int = 0
+    rejected: list[ImportRejection] = field(default_factory=list)
+    first_ts: int | None = None  # of the events that were new to the store
+    last_ts: int | None = None
+
+    @property
+    def changed(self) -> bool:
+        """Whether the store changed (False for a re-import)."""
+        return bool(self.applied or self.rejected)
+
+    def __str__(self) -> str:
+        return (f"{self.source}: {self.applied} applied, {self.duplicates} already imported, "
+                f"{len(self.rejected)} rejected")
+
+
+class _DryRun(Exception):
+    """Raised by the dry-run store in place of writing."""
+
+
+class _DryRunStore:
+    """Reads from the real store; ``commit`` records the change set and writes nothing."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self.captured: Any = None
+
+    def load_state(self) -> Any:
+        if self.captured is not None:  # the engine's reload after the refused commit
+            raise _DryRun
+        return self._real.load_state()
+
+    def event_digest(self, event_id: str) -> str | None:
+        digest: str | None = self._real.event_digest(event_id)
+        return digest
+
+    def commit(self, changes: Any) -> None:
+        self.captured = changes
+        raise _DryRun
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def _tagged(events: Sequence[Event] | Mapping[str, Sequence[Event]],
+            source: str) -> list[tuple[Event, str]]:
+    if isinstance(events, Mapping):
+        streams = [[(ev, src) for ev in evs] for src, evs in events.items()]
+        # Stable: equal times keep each file's order, earlier files first.
+        return list(heapq.merge(*streams, key=lambda pair: pair[0].ts))
+    return [(ev, source) for ev in events]
+
+
+def import_events(engine: Any, events: Sequence[Event] | Mapping[str, Sequence[Event]], *,
+                  source: str = "import", allow_rejections: bool = False) -> ImportSummary:
+    """Apply parsed events to the engine's store, all of them or none.
+
+    ``events`` is one list (``source`` names it in messages) or a mapping of file name
+    → list, merged by time (stable) so that, e.g., a price history and a trade history
+    of the same period interleave. Before anything is written, :class:`ImportFailed`
+    (naming the file and line) refuses the whole import when an event:
+
+    - reuses an id the store (or an earlier event of the import) holds with other
+      content — an edited file cannot silently overwrite history;
+    - is earlier than the store's last event (``engine.state.last_ts``) or than the
+      event before it: an import only extends the store forward in time;
+    - names an instrument the engine does not know, or is a price that is not positive;
+    - unless ``allow_rejections``: would be rejected on a business rule (a close with no
+      position, an open the trader cannot afford, an unknown trader…). This is found
+      by a dry run on a throwaway engine over the same store (one state load and a
+      second application of the events; skipped when every new event is a price, which
+      the checks above already settle). With ``allow_rejections`` such events are
+      recorded as rejected, as ``smartcopy replay`` does, and listed in the summary.
+
+    Events the store already holds with the same content are skipped (a re-import
+    changes nothing). The rest go through ``engine.submit_many`` in one transaction.
+    An engine without ``submit_many`` gets one ``submit`` per event after the same
+    checks (atomic against bad input, not against a crash part-way).
+
+    Pending copier actions are not flushed: they run when later events arrive, or at
+    ``engine.flush()``. Call this on the thread that owns the engine.
+    """
+    tagged = _tagged(events, source)
+    summary = ImportSummary(source if not isinstance(events, Mapping)
+                            else ", ".join(events) or source)
+    fresh = _precheck(engine, tagged, check_instruments=not allow_rejections)
+    summary.duplicates = len(tagged) - len(fresh)
+    if not fresh:
+        return summary
+    where = {ev.id: (src, ev.line) for ev, src in tagged}
+    ordered = [ev for ev, _ in tagged]
+    if not allow_rejections and any(ev.type != "price" for ev, _ in fresh):
+        _dry_run(engine, ordered, where, summary.source)
+    submit_many = getattr(engine, "submit_many", None)
+    try:
+        if submit_many is not None:
+            results = submit_many(ordered)
+        else:
+            results = [engine.submit(ev) for ev in ordered]
+    except MalformedInput as exc:
+        raise ImportFailed(summary.source, None, f"refused by the engine: {exc}") from exc
+    for ev, result in zip(ordered, results, strict=True):
+        if result.status == DUPLICATE:
+            continue
+        if result.status == REJECTED:
+            src, line = where[ev.id]
+            summary.rejected.append(ImportRejection(src, line, ev.id, result.reason or ""))
+        else:
+            summary.applied += 1
+        if summary.first_ts is None:
+            summary.first_ts = ev.ts
+        summary.last_ts = ev.ts
+    summary.duplicates = len(ordered) - summary.applied - len(summary.rejected)
+    return summary
+
+
+def _precheck(engine: Any, tagged: list[tuple[Event, str]], *,
+              check_instruments: bool) -> list[tuple[Event, str]]:
+    """The events new to the store, after the id, time and instrument checks."""
+    store = engine.store
+    state = engine.state
+    last: int | None = state.last_ts
+    last_is_store = True
+    seen: dict[str, str] = {}
+    fresh: list[tuple[Event, str]] = []
+    for ev, src in tagged:
+        digest = ev.digest
+        known = seen.get(ev.id) or store.event_digest(ev.id)
+        if known is not None:
+            if known == digest:
+                continue
+            raise ImportFailed(src, ev.line, f"id {ev.id!r} was already imported with other "
+                                             "content; nothing was imported")
+        if last is not None and ev.ts < last:
+            whose = ("the store's last event" if last_is_store else "the event before it")
+            raise ImportFailed(src, ev.line,
+                               f"time {format_ts(ev.ts)} is earlier than {whose} at "
+                               f"{format_ts(last)}; an import can only add later data")
+        symbol = ev.get("symbol")
+        if check_instruments and symbol is not None and ev.type != "instrument" \
+                and symbol not in state.instruments:
+            known_symbols = ", ".join(sorted(state.instruments))
+            raise ImportFailed(src, ev.line, f"unknown instrument {symbol!r} (known: "
+                                             f"{known_symbols})")
+        if ev.type == "price" and not ev.get("price") > 0:
+            raise ImportFailed(src, ev.line, "a price must be positive")
+        seen[ev.id] = digest
+        last, last_is_store = ev.ts, False
+        fresh.append((ev, src))
+    return fresh
+
+
+def _dry_run(engine: Any, events: list[Event], where: Mapping[str, tuple[str, int | None]],
+             source: str) -> None:
+    """Apply ``events`` on a throwaway engine over the same store, writing nothing;
+    raise ImportFailed for the first business-rule rejection."""
+    store = _DryRunStore(engine.store)
+    try:
+        Engine(store).submit_many(events)
+    except _DryRun:
+        pass
+    except MalformedInput as exc:  # the checks above should have caught it
+        raise ImportFailed(source, None, f"refused by the engine: {exc}") from exc
+    changes = store.captured
+    if changes is None:
+        return
+    for event_id, _line, reason in changes.rejected:
+        src, line = where.get(event_id, (source, None))
+        raise ImportFailed(src, line, f"{reason}; nothing was imported")

@@ -1,0 +1,425 @@
+"""The simulated world: the market and the lead traders, fed into the engine.
+
+The world speaks only the event types of the scenario format, through the same
+entry point as a replayed file (``Engine.submit_many``). Each simulated step
+emits a ``price`` event per symbol, a ``funding`` event per symbol at 00:00, 08:00
+and 16:00 UTC, then whatever the traders whose bar has closed decide to do.
+
+A chunk of simulated time (an hour live, six hours during the backfill) is one
+``submit_many`` call, so one transaction. The events are handed over by a
+generator: the engine applies each as it draws it, so when a trader decides, the
+engine's state already holds every event before it, and the trader sizes its
+orders on its real account (see ``traders.Desk``). Ids are deterministic
+(``px-BTCUSDT-<ts>``, ``funding-…``, ``<trader>-<ts>-<n>``), so the same seed
+gives the same events.
+
+The first launch backfills 90 days in 150-second steps (fast enough for the whole
+history in well under 30 s); afterwards the world runs live in one-second steps at
+the speed the user picks (``WorldClock``), coarser at high speed so that a tick of
+600× does not write 600 seconds of prices (``live_step_for``).
+``to_state``/``from_state`` capture everything needed to continue identically, and
+``save``/``open`` keep it in the store's ``meta`` table under ``world_state``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ..domain.events import Event
+from ..engine.engine import DUPLICATE, REJECTED, Engine, Result
+from .market import HOUR_MS, SYMBOLS, MarketSim
+from .traders import PROFILES, Bot, Desk, TraderProfile, make_bot
+
+log = logging.getLogger("smartcopy.world")
+
+DAY_MS = 86_400_000
+DEFAULT_SEED = 7
+DEFAULT_START_TS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: the same seed, the same world
+BACKFILL_DAYS = 90
+BACKFILL_STEP_MS = 150_000
+BACKFILL_CHUNK_MS = 6 * HOUR_MS
+LIVE_STEP_MS = 1_000
+# At high speed one live tick asks for minutes of simulated time: the step grows
+# (every value divides the traders' five-minute bars) so that a tick takes at most
+# about this many steps. 600× at 5 ticks a second: 10 s steps.
+LIVE_STEPS_MS = (1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 150_000)
+MAX_STEPS_PER_RUN = 20
+LIVE_CHUNK_MS = HOUR_MS
+FUNDING_INTERVAL_MS = 8 * HOUR_MS
+SPEEDS = (1, 10, 60, 600)
+META_KEY = "world_state"
+STATE_VERSION = 1
+TRADER_EVENTS = frozenset({"open", "close", "leverage"})
+
+
+@dataclass
+class AdvanceReport:
+    """What a stretch of simulated time sent to the engine."""
+
+    events: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    by_type: Counter[str] = field(default_factory=Counter)
+    rejected: list[tuple[Event, Result]] = field(default_factory=list)
+
+    @property
+    def trader_events(self) -> int:
+        return sum(self.by_type[t] for t in TRADER_EVENTS)
+
+    def add(self, events: Sequence[Event], results: Sequence[Result]) -> None:
+        for event, result in zip(events, results, strict=True):
+            self.events += 1
+            self.by_type[event.type] += 1
+            if result.status == REJECTED:
+                self.rejected.append((event, result))
+            elif result.status == DUPLICATE:
+                self.duplicates += 1
+            else:
+                self.applied += 1
+
+    def merge(self, other: AdvanceReport) -> None:
+        self.events += other.events
+        self.applied += other.applied
+        self.duplicates += other.duplicates
+        self.by_type.update(other.by_type)
+        self.rejected.extend(other.rejected)
+
+
+@dataclass
+class WorldClock:
+    """How far simulated time moves for the real time that passed: ``speed`` × real
+    time, nothing while paused. Whole milliseconds; the fractions carry over."""
+
+    speed: int = 60
+    paused: bool = False
+    _carry: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self.set_speed(self.speed)
+
+    def set_speed(self, speed: int) -> None:
+        if speed not in SPEEDS:
+            raise ValueError(f"speed must be one of {', '.join(map(str, SPEEDS))}")
+        self.speed = speed
+
+    def sim_ms(self, real_seconds: float) -> int:
+        """Simulated milliseconds to advance for ``real_seconds`` of wall-clock time."""
+        if self.paused or real_seconds <= 0:
+            return 0
+        total = real_seconds * 1000 * self.speed + self._carry
+        whole = int(total)
+        self._carry = total - whole
+        return whole
+
+
+class World:
+    """The simulated market and traders, advancing through an engine."""
+
+    def __init__(self, engine: Engine, seed: int = DEFAULT_SEED,
+                 start_ts_ms: int = DEFAULT_START_TS,
+                 profiles: Sequence[TraderProfile] = PROFILES) -> None:
+        self.engine = engine
+        self.seed = seed
+        self.start_ts = start_ts_ms
+        self.now = start_ts_ms  # the time of the last simulated step
+        self.target = start_ts_ms  # live time asked for (now ≤ target < now + a step)
+        self.backfilled_to: int | None = None
+        self.profiles = tuple(profiles)
+        ticks = {s: engine.state.instruments[s].tick for s in SYMBOLS}
+        self.market = MarketSim(seed, start_ts_ms, ticks=ticks)
+        self.bots: list[Bot] = [make_bot(p, seed) for p in self.profiles]
+        self.totals = AdvanceReport()
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(cls, engine: Engine, seed: int = DEFAULT_SEED, start_ts_ms: int | None = None,
+             profiles: Sequence[TraderProfile] = PROFILES) -> World:
+        """The world saved in the engine's store, or a new one registered at its start.
+
+        A new world starts at ``start_ts_ms`` (2026-01-01 by default), or at the next
+        midnight after the store's last event when that is later.
+        """
+        saved = load_world_state(engine.store)
+        if saved is not None:
+            world = cls.from_state(engine, saved, profiles)
+            if world.seed != seed:
+                log.warning("the store holds the world of seed %s; continuing it (seed %s "
+                            "was asked for)", world.seed, seed)
+            world.catch_up()
+            world.register()
+            return world
+        start = DEFAULT_START_TS if start_ts_ms is None else start_ts_ms
+        last = engine.state.last_ts
+        if last is not None and last > start:
+            start = (last // DAY_MS + 1) * DAY_MS
+        world = cls(engine, seed, start, profiles)
+        world.register()
+        world.save()
+        return world
+
+    def register(self) -> AdvanceReport:
+        """Register every trader not yet known to the engine, and the opening prices.
+
+        Idempotent: the ids are fixed, and known traders are left alone.
+        """
+        st = self.engine.state
+        ts = max(self.now, st.last_ts or self.now)
+        events = [Event(f"world-trader-{p.id}", ts, "trader",
+                        {"trader": p.id, "name": p.name, "balance": p.balance,
+                         "profit_share": p.profit_share})
+                  for p in self.profiles if p.id not in st.traders]
+        events += [Event(f"px-{s}-{ts}", ts, "price", {"symbol": s, "price": self.market.price(s)})
+                   for s in SYMBOLS if s not in st.prices]
+        report = AdvanceReport()
+        if events:
+            report.add(events, self.engine.submit_many(events))
+            self.totals.merge(report)
+        return report
+
+    def catch_up(self) -> AdvanceReport:
+        """After a crash between an engine commit and the world's save, the engine is
+        ahead of the saved world: run the world up to it again. Its events come back as
+        duplicates; the traders only watch (what they did then is already applied)."""
+        last = self.engine.state.last_ts
+        if last is None or last <= self.now:
+            return AdvanceReport()
+        log.warning("the saved world stood at %s, the engine at %s: catching up", self.now,
+                    last)
+        # Step to exactly the times the lost run stepped to (its price events say when),
+        # so the market takes the same path and every event comes back the same.
+        db = getattr(self.engine.store, "db", None)
+        if db is not None:
+            times = [ts for (ts,) in db.conn.execute(
+                "SELECT DISTINCT ts FROM events WHERE type='price' AND id LIKE 'px-%' "
+                "AND ts > ? AND ts <= ? ORDER BY ts", (self.now, last))]
+        else:
+            step = BACKFILL_STEP_MS if self.backfilled_to is None else LIVE_STEP_MS
+            times = self._grid(last, step)
+        report = self._advance(times, LIVE_CHUNK_MS)
+        self.target = max(self.target, self.now)
+        return report
+
+    # ------------------------------------------------------------------ reading
+    def trader_ids(self) -> list[str]:
+        return [p.id for p in self.profiles]
+
+    def now_ts(self) -> int:
+        """Simulated time: the time of the last step."""
+        return self.now
+
+    def needs_backfill(self) -> bool:
+        """True until the history has been built once."""
+        return self.backfilled_to is None
+
+    # ------------------------------------------------------------------ running
+    def advance(self, to_ts_ms: int, step_ms: int = LIVE_STEP_MS,
+                chunk_ms: int = LIVE_CHUNK_MS) -> AdvanceReport:
+        """Simulate up to ``to_ts_ms`` in steps of ``step_ms`` (on a grid from the start),
+        one transaction per ``chunk_ms`` of simulated time.
+
+        Idempotent: a stretch the engine has already seen (a re-run from an older
+        state) sends the same events again, which the engine skips as duplicates, and
+        the traders only watch it.
+        """
+        return self._advance(self._grid(to_ts_ms, step_ms), chunk_ms)
+
+    def _advance(self, times: list[int], chunk_ms: int) -> AdvanceReport:
+        """Step to each of ``times`` (increasing, after now), a transaction per chunk."""
+        report = AdvanceReport()
+        seen_until = self.engine.state.last_ts
+        i = 0
+        while i < len(times):
+            chunk_end = self._boundary_after(self.now, chunk_ms)
+            j = max(i + 1, bisect.bisect_right(times, chunk_end, lo=i))
+            self._run_chunk(times[i:j], seen_until, report)
+            i = j
+        self.totals.merge(report)
+        if report.rejected:
+            log.warning("%d world events were rejected, the first: %s → %s",
+                        len(report.rejected), report.rejected[0][0],
+                        report.rejected[0][1].reason)
+        return report
+
+    def backfill(self, days: int = BACKFILL_DAYS,
+                 progress: Callable[[int, int], None] | None = None,
+                 step_ms: int = BACKFILL_STEP_MS) -> AdvanceReport:
+        """Build the history: ``days`` from the world's start (continuing an interrupted
+        backfill), saving after each day and reporting (days done, days)."""
+        end = self.start_ts + days * DAY_MS
+        report = AdvanceReport()
+        while self.now < end:
+            day_end = min(end, self._boundary_after(self.now, DAY_MS))
+            report.merge(self.advance(day_end, step_ms, BACKFILL_CHUNK_MS))
+            self.save()
+            if progress is not None:
+                progress((self.now - self.start_ts) // DAY_MS, days)
+        self.backfilled_to = self.now
+        self.target = max(self.target, self.now)
+        self.save()
+        return report
+
+    def run_for(self, sim_ms: int, step_ms: int | None = None) -> AdvanceReport:
+        """Run live ``sim_ms`` further (what is short of a step carries over), then
+        save where the world stands.
+
+        Steps are a simulated second, or coarser when one call asks for more than
+        ``MAX_STEPS_PER_RUN`` seconds (high speeds): see :func:`live_step_for`.
+        """
+        self.target = max(self.target, self.now) + max(0, sim_ms)
+        step = step_ms or live_step_for(self.target - self.now)
+        report = self.advance(self.target, step)
+        if report.events:
+            self.save()
+        return report
+
+    # ------------------------------------------------------------------ the steps
+    def _boundary_after(self, ts: int, every_ms: int) -> int:
+        """The first multiple of ``every_ms`` after ``ts``, counted from the start."""
+        return self.start_ts + ((ts - self.start_ts) // every_ms + 1) * every_ms
+
+    def _grid(self, to_ts: int, step_ms: int) -> list[int]:
+        """The step times after now up to ``to_ts``: multiples of ``step_ms`` from the
+        start, so the same stretch is cut the same way however it is asked for."""
+        return list(range(self._boundary_after(self.now, step_ms), to_ts + 1, step_ms))
+
+    def _steps(self, times: list[int]) -> Iterator[tuple[int, int, list[tuple[str, Decimal]]]]:
+        """Move the market to each of ``times``: (time, time of the step before, prices)."""
+        for ts in times:
+            prices = self.market.step(ts - self.now)
+            previous, self.now = self.now, ts
+            yield ts, previous, prices
+
+    def _due_bots(self, ts: int, previous: int) -> list[Bot]:
+        """The traders whose bar closed in the step from ``previous`` to ``ts``."""
+        start = self.start_ts
+        return [b for b in self.bots
+                if (ts - start) // b.bar_ms != (previous - start) // b.bar_ms]
+
+    def _events(self, times: list[int], seen_until: int | None,
+                sent: list[Event]) -> Iterator[Event]:
+        """Every event of the steps to ``times``, in time order; each is applied by the engine
+        before the next is drawn, so the traders decide on current state. Up to
+        ``seen_until`` the engine has applied everything already: the traders watch."""
+        engine = self.engine
+        market = self.market
+        profiles = {p.id: p for p in self.profiles}
+        for ts, previous, prices in self._steps(times):
+            for symbol, price in prices:
+                ev = Event(f"px-{symbol}-{ts}", ts, "price", {"symbol": symbol, "price": price})
+                sent.append(ev)
+                yield ev
+            if ts // FUNDING_INTERVAL_MS != previous // FUNDING_INTERVAL_MS:
+                for symbol in SYMBOLS:
+                    ev = Event(f"funding-{symbol}-{ts}", ts, "funding",
+                               {"symbol": symbol, "rate": market.funding_rate(symbol)})
+                    sent.append(ev)
+                    yield ev
+            due = self._due_bots(ts, previous)
+            if not due:
+                continue
+            if seen_until is not None and ts <= seen_until:
+                for bot in due:
+                    bot.observe(ts, {s: market.model_price(s) for s in bot.symbols})
+                continue
+            state = engine.state
+            if state.last_ts != ts:
+                raise RuntimeError("the engine must apply each event of submit_many as it "
+                                   "draws it: the simulated traders decide on current state")
+            for bot in due:
+                bot.observe(ts, {s: market.model_price(s) for s in bot.symbols})
+                desk = Desk(state, profiles[bot.id], ts)
+                for ev in bot.act(desk):
+                    sent.append(ev)
+                    yield ev
+
+    def _run_chunk(self, times: list[int], seen_until: int | None,
+                   report: AdvanceReport) -> None:
+        """One transaction's worth of steps. If the engine refuses or fails, the world
+        goes back to where it stood, as the engine does."""
+        saved = self.to_state()
+        sent: list[Event] = []
+        try:
+            results = self.engine.submit_many(self._events(times, seen_until, sent))
+        except BaseException:
+            self._restore(saved)
+            raise
+        report.add(sent, results)
+
+    # ------------------------------------------------------------------ persistence
+    def to_state(self) -> dict[str, Any]:
+        """Everything needed to continue identically, as JSON-ready values."""
+        return {
+            "version": STATE_VERSION, "seed": self.seed, "start_ts": self.start_ts,
+            "now": self.now, "target": self.target, "backfilled_to": self.backfilled_to,
+            "market": self.market.to_state(),
+            "bots": {b.id: b.to_state() for b in self.bots},
+        }
+
+    @classmethod
+    def from_state(cls, engine: Engine, state: Mapping[str, Any],
+                   profiles: Sequence[TraderProfile] = PROFILES) -> World:
+        """A world continuing from :meth:`to_state`'s output."""
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"world state version {state.get('version')!r} is not "
+                             f"{STATE_VERSION}; delete the database to start a new world")
+        world = cls(engine, state["seed"], state["start_ts"], profiles)
+        world._restore(state)
+        return world
+
+    def _restore(self, state: Mapping[str, Any]) -> None:
+        self.now = state["now"]
+        self.target = state["target"]
+        self.backfilled_to = state["backfilled_to"]
+        self.market = MarketSim.from_state(state["market"])
+        bots = state["bots"]
+        for bot in self.bots:
+            if bot.id in bots:
+                bot.load_state(bots[bot.id])
+
+    def save(self) -> None:
+        """Keep where the world stands in the store (a no-op for stores without SQL)."""
+        save_world_state(self.engine.store, self.to_state())
+
+
+def live_step_for(sim_ms: int) -> int:
+    """The live step for a run of ``sim_ms``: one second, or the smallest of
+    ``LIVE_STEPS_MS`` that keeps the run within ``MAX_STEPS_PER_RUN`` steps."""
+    for step in LIVE_STEPS_MS:
+        if sim_ms <= step * MAX_STEPS_PER_RUN:
+            return step
+    return LIVE_STEPS_MS[-1]
+
+
+def load_world_state(store: Any) -> dict[str, Any] | None:
+    """The world state saved in ``store``'s meta table, or None."""
+    db = getattr(store, "db", None)
+    if db is None:
+        return None
+    row = db.conn.execute("SELECT value FROM meta WHERE key=?", (META_KEY,)).fetchone()
+    if row is None:
+        return None
+    state: dict[str, Any] = json.loads(row[0])
+    return state
+
+
+def save_world_state(store: Any, state: Mapping[str, Any]) -> None:
+    """Write the world state into ``store``'s meta table, in its own transaction."""
+    db = getattr(store, "db", None)
+    if db is None:
+        return
+    text = json.dumps(state, separators=(",", ":"), allow_nan=False)
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (META_KEY, text))
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -1,0 +1,221 @@
+"""Connects the windows to the Session, which lives on one engine thread.
+
+The GUI thread never touches the engine: every Session call runs on a single
+worker thread (``EngineThread``) and is awaited through qasync, so a 90-day backfill
+or a burst of 600× world time never blocks the window. Results come back as
+immutable read models and are pushed into the views.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..session import ActivityRow, Session, SessionSnapshot
+from ..store.stats import TraderStats
+from .qt import QObject, QTimer, Signal, Slot
+
+log = logging.getLogger("smartcopy.ui")
+
+T = TypeVar("T")
+TICK_MS = 200
+STATS_EVERY_TICKS = 10
+SPEEDS = (1, 10, 60, 600)
+
+
+class EngineThread:
+    """Runs callables on one dedicated thread, in the order they were submitted."""
+
+    def __init__(self) -> None:
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=True)
+
+
+@dataclass
+class LiveUpdate:
+    """One tick's worth of changes, gathered on the engine thread."""
+
+    snapshot: SessionSnapshot
+    activity: list[ActivityRow]
+    roi: list[tuple[int, int, Decimal, Decimal]]
+    stats: list[TraderStats] | None = None
+    copy_labels: list[tuple[int, str]] = field(default_factory=list)
+
+
+class Controller(QObject):
+    """Drives the session from the GUI: startup, the live clock, user actions."""
+
+    backfill_progress = Signal(int, int)  # days done, days in all
+    started = Signal()
+    updated = Signal(object)  # LiveUpdate
+    action_failed = Signal(str, str)  # title, message
+    copy_started = Signal(str)  # trader id
+    copy_cancelled = Signal(str, object)  # trader name, released Decimal
+    deposited = Signal(object)  # Decimal
+
+    def __init__(self, session_factory: Callable[[], Session], parent: QObject | None = None
+                 ) -> None:
+        super().__init__(parent)
+        self._session_factory = session_factory
+        self.engine = EngineThread()
+        self.session: Session | None = None
+        self.speed = 60
+        self.paused = False
+        self.busy = False
+        self._ticks = 0
+        self._last_tick = time.monotonic()
+        self._activity_seq = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.timer = QTimer(self)
+        self.timer.setInterval(TICK_MS)
+        self.timer.timeout.connect(self.on_timeout)
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self, backfill_days: int = 90) -> None:
+        """Open the session; on a first launch build the history first."""
+        self.session = await self.engine.call(self._session_factory)
+        if await self.engine.call(self.session.needs_backfill):
+            await self.engine.call(self.session.backfill, backfill_days,
+                                   self._report_progress)
+        await self.refresh(with_stats=True)
+        self._last_tick = time.monotonic()
+        self.timer.start()
+        self.started.emit()
+
+    def _report_progress(self, done: int, total: int) -> None:
+        # Called on the engine thread: a queued signal carries it to the GUI thread.
+        self.backfill_progress.emit(done, total)
+
+    async def stop(self) -> None:
+        """Stop the clock, let running work finish, save the world, close the store."""
+        self.timer.stop()
+        for task in list(self._tasks):
+            await asyncio.gather(task, return_exceptions=True)
+        if self.session is not None:
+            await self.engine.call(self.session.close)
+            self.session = None
+        self.engine.shutdown()
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """Run a coroutine as a task the controller keeps track of."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._raise_in_loop)
+        return task
+
+    @staticmethod
+    def _raise_in_loop(task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            assert exc is not None
+            raise exc
+
+    # ------------------------------------------------------------------ the clock
+    def set_speed(self, speed: int) -> None:
+        self.speed = speed
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        self._last_tick = time.monotonic()
+
+    @Slot()
+    def on_timeout(self) -> None:
+        now = time.monotonic()
+        elapsed_ms = int((now - self._last_tick) * 1000)
+        self._last_tick = now
+        if self.busy or self.session is None:
+            return
+        sim_ms = 0 if self.paused else elapsed_ms * self.speed
+        self._ticks += 1
+        self.spawn(self._tick(sim_ms, with_stats=self._ticks % STATS_EVERY_TICKS == 0))
+
+    async def _tick(self, sim_ms: int, with_stats: bool) -> None:
+        self.busy = True
+        try:
+            if sim_ms > 0 and self.session is not None:
+                await self.engine.call(self.session.advance, sim_ms)
+            await self.refresh(with_stats=with_stats)
+        finally:
+            self.busy = False
+
+    async def refresh(self, with_stats: bool = False) -> None:
+        """Gather what changed on the engine thread and hand it to the views."""
+        if self.session is None:
+            return
+        update = await self.engine.call(self._gather, with_stats)
+        if update.activity:
+            self._activity_seq = update.activity[-1].seq
+        self.updated.emit(update)
+
+    def _gather(self, with_stats: bool) -> LiveUpdate:
+        session = self.session
+        assert session is not None
+        update = LiveUpdate(session.snapshot(), session.activity(self._activity_seq),
+                            session.roi_samples())
+        if with_stats:
+            update.stats = session.trader_stats()
+        update.copy_labels = [(c.copy_id, f"#{c.copy_id} {c.trader_name} ({c.mode})")
+                              for c in update.snapshot.copies]
+        return update
+
+    # ------------------------------------------------------------------ reads for dialogs
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Call a Session method on the engine thread."""
+        assert self.session is not None
+        return await self.engine.call(getattr(self.session, method), *args, **kwargs)
+
+    # ------------------------------------------------------------------ user actions
+    async def copy(self, request: Any) -> bool:
+        """Start a copy from a confirmed wizard; False (and a message) when refused."""
+        result = await self.call(
+            "copy", request.trader, request.mode, request.investment, amount=request.amount,
+            ratio=request.ratio, max_slippage=request.max_slippage,
+            max_margin_per_order=request.max_margin_per_order, stop_loss=request.stop_loss)
+        if result.status != "applied":
+            self.action_failed.emit("Copy refused", result.reason or "The copy was refused.")
+            return False
+        self.copy_started.emit(request.trader)
+        await self.refresh(with_stats=True)
+        return True
+
+    async def cancel(self, trader: str) -> Decimal | None:
+        """Cancel the copy of ``trader``; the released amount, or None when refused."""
+        result, released = await self.call("cancel", trader)
+        if result.status != "applied":
+            self.action_failed.emit("Cancel refused", result.reason or "The cancel was refused.")
+            return None
+        name = (await self.call("preview_inputs", trader)).trader_name
+        self.copy_cancelled.emit(name, released)
+        await self.refresh(with_stats=True)
+        return released
+
+    async def deposit(self, amount: Decimal) -> bool:
+        result = await self.call("deposit", amount)
+        if result.status != "applied":
+            self.action_failed.emit("Deposit refused", result.reason or "Refused.")
+            return False
+        self.deposited.emit(amount)
+        await self.refresh()
+        return True
+
+
+def default_db_path() -> Path:
+    """The database in the user's data directory (never beside the program)."""
+    from ..cli import default_db_path as path
+
+    return path()

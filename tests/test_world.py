@@ -1,0 +1,309 @@
+"""The simulated world through the real engine: reproducible, accepted, restartable."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from smartcopy_gui.domain.events import Event
+from smartcopy_gui.engine.engine import Engine
+from smartcopy_gui.engine.report import build_report
+from smartcopy_gui.engine.state import Changes
+from smartcopy_gui.sources.traders import PROFILES
+from smartcopy_gui.sources.world import (
+    DEFAULT_START_TS,
+    SPEEDS,
+    World,
+    WorldClock,
+    live_step_for,
+    load_world_state,
+    save_world_state,
+)
+from smartcopy_gui.store import Store
+
+DAY_MS = 86_400_000
+COPIES = [  # copier, trader, mode, investment, amount or ratio
+    ("c1", "trend", "smart", Decimal("2000"), None),
+    ("c2", "meanrev", "smart", Decimal("1000"), None),
+    ("c3", "grid", "fixed_amount", Decimal("1500"), Decimal("100")),
+    ("c4", "degen", "smart", Decimal("500"), None),
+    ("c5", "scalper", "fixed_ratio", Decimal("3000"), Decimal("0.5")),
+]
+
+
+def start_copies(engine: Engine, ts: int) -> None:
+    events = []
+    for copier, trader, mode, investment, param in COPIES:
+        events.append(Event(f"dep-{copier}", ts, "deposit", {"account": copier,
+                                                             "amount": investment}))
+        fields: dict[str, Any] = {"copier": copier, "trader": trader, "mode": mode,
+                                  "investment": investment}
+        if param is not None:
+            fields["amount" if mode == "fixed_amount" else "ratio"] = param
+        events.append(Event(f"copy-{copier}", ts, "copy", fields))
+    assert [r.status for r in engine.submit_many(events)] == ["applied"] * len(events)
+
+
+def new_world(seed: int = 7, store: Store | None = None, copies: bool = True
+              ) -> tuple[Store, Engine, World]:
+    store = store or Store(":memory:")
+    engine = Engine(store)
+    world = World.open(engine, seed=seed)
+    if copies:
+        start_copies(engine, world.now_ts())
+    return store, engine, world
+
+
+def report(store: Store, engine: Engine) -> dict[str, Any]:
+    return build_report(engine.state, store.outcomes(), store.rejected(),
+                        store.deposit_accounts())
+
+
+def event_log(store: Store) -> list[tuple[str, str]]:
+    return store.db.conn.execute("SELECT id, digest FROM events ORDER BY rowid").fetchall()
+
+
+@pytest.fixture(scope="module")
+def three_days():
+    store, engine, world = new_world()
+    result = world.backfill(3)
+    yield store, engine, world, result
+    store.close()
+
+
+# --------------------------------------------------------------------------- reproducible
+def test_the_same_seed_gives_the_same_world(three_days):
+    store_a, engine_a, _, _ = three_days
+    store_b, engine_b, world_b = new_world()
+    world_b.backfill(3)
+    assert event_log(store_b) == event_log(store_a)
+    assert report(store_b, engine_b) == report(store_a, engine_a)
+    store_b.close()
+
+
+def test_a_different_seed_gives_a_different_world(three_days):
+    store_a, engine_a, _, _ = three_days
+    store_b, engine_b, world_b = new_world(seed=8)
+    world_b.backfill(3)
+    assert report(store_b, engine_b)["traders"] != report(store_a, engine_a)["traders"]
+    store_b.close()
+
+
+# --------------------------------------------------------------------------- accepted
+def test_every_world_event_is_accepted_with_copies_running(three_days):
+    store, engine, world, result = three_days
+    assert result.rejected == []
+    assert store.rejected() == []
+    assert result.trader_events > 100
+    assert result.applied == result.events  # nothing refused, nothing already there
+    outcomes = Counter(o["copier"] for o in store.outcomes())
+    assert {c[0] for c in COPIES} <= set(outcomes)
+
+
+def test_prices_every_step_and_funding_every_eight_hours(three_days):
+    _, _, world, result = three_days
+    assert result.by_type["price"] == 3 * 3 * DAY_MS // 150_000
+    assert result.by_type["funding"] == 3 * 3 * 3
+    assert world.now_ts() == world.start_ts + 3 * DAY_MS
+
+
+def test_events_come_in_time_order_with_deterministic_ids(three_days):
+    store, _, world, _ = three_days
+    rows = store.db.conn.execute("SELECT id, ts, type FROM events ORDER BY rowid").fetchall()
+    assert [ts for _, ts, _ in rows] == sorted(ts for _, ts, _ in rows)
+    for event_id, ts, type_ in rows:
+        if type_ == "price":
+            assert event_id.startswith("px-") and event_id.endswith(f"-{ts}")
+        elif type_ == "funding":
+            assert event_id.startswith("funding-") and ts % (8 * 3_600_000) == 0
+        elif type_ in ("open", "close", "leverage"):
+            assert event_id.split("-")[0] in world.trader_ids()
+
+
+def test_rerunning_the_same_stretch_is_idempotent():
+    store, engine, world = new_world(copies=False)
+    saved = world.to_state()
+    world.advance(world.start_ts + 2 * 3_600_000, step_ms=60_000)
+    before = report(store, engine)
+    again = World.from_state(engine, saved)
+    # The prices come again with the same ids and content: duplicates, nothing changes.
+    rerun = again.advance(world.start_ts + 600_000, step_ms=60_000)
+    assert rerun.duplicates == rerun.events > 0
+    assert report(store, engine) == before
+
+
+# --------------------------------------------------------------------------- restart
+def test_a_restart_continues_exactly_where_the_world_stood():
+    store_a, engine_a, world_a = new_world()
+    world_a.backfill(2)
+
+    store_b, engine_b, world_b = new_world()
+    world_b.backfill(1)
+    state = json.loads(json.dumps(world_b.to_state()))
+    copy = Store(":memory:")
+    store_b.db.conn.backup(copy.db.conn)
+    engine_c = Engine(copy)
+    world_c = World.from_state(engine_c, state)
+    world_c.backfill(2)
+    assert event_log(copy) == event_log(store_a)
+    assert report(copy, engine_c) == report(store_a, engine_a)
+    assert world_c.to_state() == json.loads(json.dumps(world_a.to_state()))
+    for s in (store_a, store_b, copy):
+        s.close()
+
+
+def test_open_resumes_the_saved_world_from_the_store(db_path):
+    store_a, engine_a, world_a = new_world()
+    world_a.backfill(1)
+    world_a.run_for(20 * 60_000)
+
+    store_b, _, world_b = new_world(store=Store(db_path))
+    assert world_b.needs_backfill()
+    world_b.backfill(1)
+    assert not world_b.needs_backfill()
+    store_b.close()
+
+    store_c = Store(db_path)  # a restart
+    engine_c = Engine(store_c)
+    world_c = World.open(engine_c, seed=7)
+    assert not world_c.needs_backfill()
+    assert world_c.now_ts() == DEFAULT_START_TS + DAY_MS
+    assert world_c.register().events == 0  # nothing registered twice
+    world_c.run_for(20 * 60_000)
+    assert report(store_c, engine_c) == report(store_a, engine_a)
+    assert load_world_state(store_c)["now"] == world_c.now_ts()
+    store_a.close()
+    store_c.close()
+
+
+def test_a_failed_transaction_leaves_the_world_where_it_stood():
+    class FlakyStore(Store):
+        fail = False
+
+        def commit(self, changes: Changes) -> None:
+            if self.fail:
+                raise OSError("disk full")
+            super().commit(changes)
+
+    store = FlakyStore(":memory:")
+    engine = Engine(store)
+    world = World.open(engine, seed=7)
+    world.backfill(1)
+    before = world.to_state()
+    store.fail = True
+    with pytest.raises(OSError):
+        world.advance(world.now_ts() + 3_600_000, step_ms=60_000)
+    assert world.to_state() == before
+    store.fail = False
+    world.advance(world.now_ts() + 3_600_000, step_ms=60_000)
+
+    clean_store, clean_engine, clean = new_world(copies=False)
+    clean.backfill(1)
+    clean.advance(clean.now_ts() + 3_600_000, step_ms=60_000)
+    assert event_log(store) == event_log(clean_store)
+    assert report(store, engine) == report(clean_store, clean_engine)
+
+
+def test_catch_up_after_a_crash_between_commit_and_save(db_path):
+    store, engine, world = new_world(store=Store(db_path), copies=False)
+    world.backfill(1)
+    stale = world.to_state()
+    world.run_for(10 * 60_000)
+    # A crash after the engine committed but before the world saved: the store holds
+    # the world as it stood ten simulated minutes earlier.
+    save_world_state(store, stale)
+    store.close()
+    store = Store(db_path)
+    engine = Engine(store)
+    world = World.open(engine, seed=7)  # catches up: the same events, duplicates
+    assert world.now_ts() == engine.state.last_ts == DEFAULT_START_TS + DAY_MS + 600_000
+    assert world.totals.duplicates == world.totals.events > 0
+    result = world.run_for(10 * 60_000)
+    assert result.rejected == [] and result.duplicates == 0 and result.events > 0
+
+    straight_store, straight_engine, straight = new_world(copies=False)
+    straight.backfill(1)
+    straight.run_for(10 * 60_000)
+    straight.run_for(10 * 60_000)
+    assert engine.state.prices == straight_engine.state.prices  # the same market
+    store.close()
+    straight_store.close()
+
+
+# --------------------------------------------------------------------------- live
+def test_live_steps_every_second_and_carries_the_remainder():
+    store, engine, world = new_world(copies=False)
+    first = world.run_for(2_500)
+    assert first.by_type["price"] == 2 * 3
+    second = world.run_for(600)  # 3.1 s asked in all: one more step
+    assert second.by_type["price"] == 3
+    assert world.now_ts() == world.start_ts + 3_000
+    assert engine.state.last_ts == world.now_ts()
+    assert world.run_for(0).events == 0
+
+
+def test_high_speeds_take_coarser_steps():
+    assert live_step_for(200) == live_step_for(12_000) == 1_000  # up to 60×
+    assert live_step_for(120_000) == 10_000  # a 200 ms tick at 600×
+    assert live_step_for(10 * DAY_MS) == 150_000
+    store, engine, world = new_world(copies=False)
+    result = world.run_for(120_000)
+    assert result.by_type["price"] == 12 * 3
+    assert world.now_ts() == world.start_ts + 120_000
+
+
+def test_the_clock_runs_at_the_chosen_speed_and_stops_when_paused():
+    clock = WorldClock(speed=600)
+    assert clock.sim_ms(0.2) == 120_000
+    clock.set_speed(1)
+    assert [clock.sim_ms(0.0004) for _ in range(5)] == [0, 0, 1, 0, 1]
+    clock.paused = True
+    assert clock.sim_ms(10) == 0
+    clock.paused = False
+    clock.set_speed(10)
+    assert clock.sim_ms(1) == 10_000
+    assert SPEEDS == (1, 10, 60, 600)
+    with pytest.raises(ValueError):
+        clock.set_speed(7)
+
+
+def test_a_new_world_starts_after_what_the_store_already_holds():
+    store = Store(":memory:")
+    engine = Engine(store)
+    later = DEFAULT_START_TS + 5 * DAY_MS + 123
+    engine.submit(Event("old", later, "deposit", {"account": "me", "amount": Decimal("10")}))
+    world = World.open(engine, seed=7)
+    assert world.start_ts == DEFAULT_START_TS + 6 * DAY_MS
+    assert set(engine.state.traders) == {p.id for p in PROFILES}
+    assert world.backfill(0).events == 0
+
+
+# --------------------------------------------------------------------------- 90 days
+@pytest.mark.slow
+def test_ninety_days_with_five_copies_in_under_thirty_seconds(db_path):
+    store = Store(db_path)
+    engine = Engine(store)
+    started = time.perf_counter()
+    world = World.open(engine, seed=7)
+    start_copies(engine, world.now_ts())
+    days_seen = []
+    result = world.backfill(90, progress=lambda done, total: days_seen.append((done, total)))
+    elapsed = time.perf_counter() - started
+    assert elapsed < 30, f"the 90-day backfill took {elapsed:.1f} s"
+    assert days_seen[-1] == (90, 90) and len(days_seen) == 90
+    assert result.rejected == [] and store.rejected() == []
+    st = engine.state
+    change = {p.id: st.traders[p.id].account.equity(st.prices) / p.balance - 1
+              for p in world.profiles}
+    assert sum(1 for c in change.values() if c > Decimal("0.05")) >= 3, change
+    assert sum(1 for c in change.values() if c < Decimal("-0.05")) >= 3, change
+    liquidations = store.db.conn.execute(
+        "SELECT COUNT(*) FROM closed_positions WHERE how='liquidation' AND "
+        "account='trader:degen'").fetchone()[0]
+    assert liquidations >= 3
+    store.close()
