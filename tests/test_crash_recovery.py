@@ -1,5 +1,15 @@
-"""A replay killed with SIGKILL at a random moment and restarted on the same database
-ends with exactly the report of an uninterrupted run."""
+"""Crash safety: a ``replay`` killed with SIGKILL at a random moment and restarted on the
+same database ends in exactly the state of an uninterrupted run.
+
+The scenario (tests/gen_scenario.py) is a few thousand events from several traders
+followed by dozens of copiers, so copier actions are pending at almost every instant and
+many ledger rows are written per event: a kill lands inside a busy run. The runs are
+real ``python -m smartcopy_gui replay`` processes; the comparison is the JSON of
+``report --json`` and, beyond it, every table of the database.
+
+Since each event is one transaction, a kill is equivalent to a restart at an event
+boundary; the in-process tests at the end restart at every boundary, deterministically.
+"""
 
 from __future__ import annotations
 
@@ -11,117 +21,239 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from smartcopy_gui.cli import replay_lines, report
+from smartcopy_gui.engine.engine import Engine
+from smartcopy_gui.sources.scenario import read_lines
+from smartcopy_gui.store import Store
+from tests.gen_scenario import big_scenario
 from tests.scenario import Scenario
 
-TRADERS = ("alice", "bob", "carol")
-SYMBOLS = {"BTCUSDT": ("60000", "0.001", 3), "ETHUSDT": ("3000", "0.01", 2),
-           "SOLUSDT": ("150", "0.1", 1)}
+SEED = 20260324
+EVENTS = 3000
+COPIERS = 32
+ROOT = Path(__file__).resolve().parents[1]
+# The tables that hold the engine's whole state and history (the report is built from
+# them); _migrations is left out, it records wall-clock times.
+TABLES = {
+    "meta": "key", "config": "key", "instruments": "symbol", "prices": "symbol",
+    "events": "id", "rejected": "seq", "traders": "id", "ledger": "seq",
+    "positions": "account, symbol", "copies": "id", "pending": "seq",
+    "outcome_groups": "id", "outcomes": "seq", "equity_daily": "day, account",
+    "closed_positions": "seq",
+}
 
 
-def _scenario(seed: int, copiers: int = 30, steps: int = 2500) -> Scenario:
-    """Several traders and copiers, thousands of prices and trader actions."""
-    rng = random.Random(seed)
-    s = Scenario()
-    for t in TRADERS:
-        s.add(0, "trader", f"t-{t}", trader=t, name=t.title(), balance="50000")
-    for i in range(copiers):
-        s.add(0, "deposit", f"d-{i}", account=f"c{i}", amount=str(200 + 37 * i))
-        mode = ("smart", "fixed_amount", "fixed_ratio")[i % 3]
-        s.add(0, "copy", f"cp-{i}", copier=f"c{i}", trader=TRADERS[i % 3], mode=mode,
-              investment=str(150 + 37 * i), amount="20" if mode == "fixed_amount" else None,
-              ratio="0.05" if mode == "fixed_ratio" else None,
-              stop_loss="0.6" if i % 7 == 0 else None)
-    prices = {sym: float(p) for sym, (p, _, _) in SYMBOLS.items()}
-    held: dict[tuple[str, str], tuple[str, int]] = {}
-    ms = 1000
-    for n in range(steps):
-        ms += rng.randint(100, 900)
-        sym = rng.choice(list(SYMBOLS))
-        prices[sym] *= 1 + rng.gauss(0, 0.003)
-        places = SYMBOLS[sym][2]
-        px = f"{prices[sym]:.{places}f}"
-        roll = rng.random()
-        trader = rng.choice(TRADERS)
-        step = SYMBOLS[sym][1]
-        if roll < 0.55:
-            s.add(ms, "price", f"p{n}", symbol=sym, price=px)
-        elif roll < 0.75 and (trader, sym) not in held:
-            side = rng.choice(("long", "short"))
-            lots = rng.randint(5, 40)
-            s.add(ms, "open", f"o{n}", trader=trader, symbol=sym, side=side,
-                  qty=f"{lots * float(step):.{len(step) - 2}f}", price=px, leverage=5,
-                  margin_mode=rng.choice(("isolated", "cross")))
-            held[(trader, sym)] = (side, lots)
-        elif roll < 0.9 and (trader, sym) in held:
-            side, lots = held.pop((trader, sym))
-            if lots > 1 and rng.random() < 0.5:
-                part = rng.randint(1, lots - 1)
-                held[(trader, sym)] = (side, lots - part)
-                s.add(ms, "close", f"c{n}", trader=trader, symbol=sym, price=px,
-                      qty=f"{part * float(step):.{len(step) - 2}f}")
-            else:
-                s.add(ms, "close", f"c{n}", trader=trader, symbol=sym, price=px)
-        elif roll < 0.95:
-            s.add(ms, "funding", f"f{n}", symbol=sym, rate="0.0001")
-        else:
-            s.add(ms, "settle", f"s{n}")
-    return s
+def _cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "smartcopy_gui", *args]
 
 
-def _replay(scenario: Path, db: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "smartcopy_gui", "replay", str(scenario),
-                             "--db", str(db)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+def _start_replay(scenario: Path, db: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(_cmd("replay", str(scenario), "--db", str(db)), cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _report(db: Path) -> dict:
-    out = subprocess.run([sys.executable, "-m", "smartcopy_gui", "report", "--db", str(db),
-                          "--json"], capture_output=True, text=True, check=True, timeout=120)
-    return json.loads(out.stdout)
+def _finish(proc: subprocess.Popen[bytes]) -> None:
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
 
 
-def _applied(db: Path) -> int:
+def _report(db: Path) -> str:
+    out = subprocess.run(_cmd("report", "--db", str(db), "--json"), cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def _events_in(db: Path) -> int:
+    """Rows in the events table (applied or rejected events), 0 before it exists."""
+    if not db.exists():
+        return 0
     try:
-        with sqlite3.connect(db, timeout=5) as conn:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+        try:
             return conn.execute("SELECT COUNT(*) FROM events").fetchone()[0]
-    except sqlite3.Error:
+        finally:
+            conn.close()
+    except sqlite3.Error:  # not created or not migrated yet
         return 0
 
 
+def _tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    conn = sqlite3.connect(db)
+    try:
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY {key}").fetchall()
+                for t, key in TABLES.items()}
+    finally:
+        conn.close()
+
+
+def _first_difference(expected: Any, actual: Any, where: str = "") -> str:
+    """Where two reports (or table dumps) first differ, readably."""
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for key in sorted(set(expected) | set(actual), key=str):
+            if expected.get(key) != actual.get(key):
+                return _first_difference(expected.get(key), actual.get(key), f"{where}.{key}")
+    if isinstance(expected, list) and isinstance(actual, list):
+        for i, (e, a) in enumerate(zip(expected, actual, strict=False)):
+            if e != a:  # a row or an outcome is shown whole, a nested list is entered
+                return (_first_difference(e, a, f"{where}[{i}]") if isinstance(e, list)
+                        else f"{where}[{i}]: uninterrupted {e!r}\n    after restart {a!r}")
+        if len(expected) != len(actual):
+            return f"{where}: {len(expected)} items uninterrupted, {len(actual)} after restart"
+    return f"{where}: uninterrupted {expected!r}\n    after restart {actual!r}"
+
+
 @pytest.fixture(scope="module")
-def scenario_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("kill") / "scenario.jsonl"
-    path.write_text(_scenario(seed=11).text())
-    return path
+def scenario_file(tmp_path_factory) -> tuple[Path, int]:
+    scn = big_scenario(SEED, traders=4, copiers=COPIERS, events=EVENTS)
+    path = tmp_path_factory.mktemp("crash") / "scenario.jsonl"
+    path.write_text(scn.text())
+    return path, len(scn.lines)
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(scenario_file, tmp_path_factory):
+    """Report text, table contents and database of a run that nobody kills."""
+    path, total = scenario_file
     db = tmp_path_factory.mktemp("whole") / "whole.db"
-    proc = _replay(scenario_file, db)
-    assert proc.wait(timeout=300) == 0, proc.stderr.read().decode()
-    return _report(db)
+    _finish(_start_replay(path, db))
+    assert _events_in(db) == total, "the generator should write no malformed line"
+    return _report(db), _tables(db), db
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_sigkill_mid_replay_then_restart_gives_the_same_report(seed, scenario_file,
-                                                               uninterrupted, tmp_path):
-    rng = random.Random(seed)
-    total = sum(1 for line in scenario_file.read_text().splitlines() if line.strip())
+def _kill_at(path: Path, db: Path, target: int, jitter: float, total: int) -> int:
+    """Replay into ``db``, SIGKILL it once ``target`` events are in and then a random
+    ``jitter`` seconds more; returns how many events were in the database at the kill."""
+    proc = _start_replay(path, db)
+    try:
+        deadline = time.monotonic() + 120
+        while _events_in(db) < target:
+            assert proc.poll() is None, (
+                f"replay ended (rc {proc.returncode}) before {target} events were in: "
+                f"{proc.stderr.read().decode() if proc.stderr else ''}")
+            assert time.monotonic() < deadline, "replay made no progress"
+            time.sleep(0.003)
+        time.sleep(jitter)
+        assert proc.poll() is None, "the replay finished before it could be killed"
+        proc.send_signal(signal.SIGKILL)
+        rc = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        if proc.stderr:
+            proc.stderr.close()
+    assert rc == -signal.SIGKILL, f"the replay was not killed by SIGKILL (rc {rc})"
+    applied = _events_in(db)
+    assert 0 < applied < total, (
+        f"the kill should land mid-run: {applied} of {total} events were in")
+    return applied
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kills", [
+    pytest.param((0.05, 0.25), id="early"),
+    pytest.param((0.55, 0.9), id="late"),
+    pytest.param((0.1, 0.4, 0.45, 0.8), id="killed-twice"),
+])
+def test_sigkill_mid_replay_then_restart_ends_like_an_uninterrupted_run(
+        kills, scenario_file, uninterrupted, tmp_path):
+    path, total = scenario_file
+    whole_report, whole_tables, _ = uninterrupted
+    rng = random.Random(f"{SEED}-{kills}")
     db = tmp_path / "killed.db"
-    proc = _replay(scenario_file, db)
-    # Wait until it is well under way, then kill it at a random moment.
-    deadline = time.monotonic() + 120
-    while _applied(db) < 200 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    time.sleep(rng.uniform(0.05, 0.6))
-    proc.send_signal(signal.SIGKILL)
-    assert proc.wait(timeout=30) == -signal.SIGKILL
-    applied_at_kill = _applied(db)
-    assert 0 < applied_at_kill < total, "the kill should land mid-replay"
-    again = _replay(scenario_file, db)
-    assert again.wait(timeout=300) == 0, again.stderr.read().decode()
-    assert _report(db) == uninterrupted
+    at_kill: list[int] = []
+    for lo, hi in zip(kills[::2], kills[1::2], strict=True):
+        # A random point in [lo, hi] of the file (and later than an earlier kill), then a
+        # random few milliseconds more so the kill falls anywhere inside a transaction.
+        target = max(int(total * rng.uniform(lo, hi)), (at_kill[-1] if at_kill else 0) + 50)
+        at_kill.append(_kill_at(path, db, target, rng.uniform(0, 0.02), total))
+    assert at_kill == sorted(at_kill)
+
+    _finish(_start_replay(path, db))  # the same command, on the same database
+    assert _events_in(db) == total
+
+    resumed = _report(db)
+    same = resumed == whole_report
+    assert same, _first_difference(json.loads(whole_report), json.loads(resumed), "report")
+    # Beyond the report: no row lost, doubled or half-written anywhere.
+    tables = _tables(db)
+    same = tables == whole_tables
+    assert same, _first_difference(whole_tables, tables, "table ")
+
+
+@pytest.mark.slow
+def test_rerunning_a_finished_replay_changes_nothing(scenario_file, uninterrupted):
+    """The control case: the same command again on a completed database is a no-op."""
+    path, _ = scenario_file
+    _, whole_tables, db = uninterrupted
+    _finish(_start_replay(path, db))
+    tables = _tables(db)
+    same = tables == whole_tables
+    assert same, _first_difference(whole_tables, tables, "table ")
+
+
+# ------------------------------------------------------------------ restarts, in process
+# A SIGKILL can only lose the event being written (each event is one transaction), so
+# a kill is equivalent to a clean restart at an event boundary. These tests restart at
+# chosen boundaries, deterministically, without subprocesses.
+
+
+def test_restarting_the_engine_before_every_event_changes_nothing(tmp_path):
+    """Rebuild the engine from the database before each event (as a restart after a
+    crash would): the report equals that of one engine that ran the whole file."""
+    scn = big_scenario(SEED + 1, traders=3, copiers=8, events=400)
+    whole = Store(":memory:")
+    whole_engine = Engine(whole)
+    replay_lines(whole_engine, scn.lines)
+    expected = report(whole, whole_engine)
+
+    with Store(tmp_path / "restarts.db") as store:
+        for item in read_lines(scn.lines):
+            assert not hasattr(item, "reason"), item
+            Engine(store).submit(item)
+        Engine(store).flush()
+        resumed = report(store)
+    same = resumed == expected
+    assert same, _first_difference(expected, resumed, "report")
+
+
+def test_a_restart_does_not_reorder_a_cancels_closing_outcomes(tmp_path):
+    """Minimal case: a copy holding SOLUSDT (opened first) and BTCUSDT is cancelled. The
+    cancel's outcomes, one per position, come in the same order whether or not the
+    engine was restarted between the opens and the cancel."""
+    s = Scenario()
+    s.add(0, "trader", trader="alice", name="Alice", balance="10000")
+    s.add(0, "deposit", account="me", amount="2000")
+    s.add(0, "copy", copier="me", trader="alice", mode="smart", investment="1000")
+    s.add(0, "price", symbol="BTCUSDT", price="60000")
+    s.add(0, "price", symbol="SOLUSDT", price="150")
+    s.add(1000, "open", trader="alice", symbol="SOLUSDT", side="long", qty="10", price="150",
+          leverage=10, margin_mode="isolated")
+    s.add(2000, "open", trader="alice", symbol="BTCUSDT", side="long", qty="0.1",
+          price="60000", leverage=10, margin_mode="isolated")
+    s.add(3000, "cancel", "k", copier="me", trader="alice")
+
+    one = Store(":memory:")
+    engine = Engine(one)
+    replay_lines(engine, s.lines)
+    uninterrupted = report(one, engine)
+
+    db = tmp_path / "restart.db"
+    with Store(db) as store:
+        replay_lines(Engine(store), s.lines[:-1])  # ... then the process stops
+    with Store(db) as store:
+        replay_lines(Engine(store), s.lines)  # and the same file is replayed again
+        restarted = report(store)
+
+    def cancels(rep):
+        return [o["symbol"] for o in rep["outcomes"] if o["event_id"] == "k"]
+
+    assert sorted(cancels(uninterrupted)) == ["BTCUSDT", "SOLUSDT"]
+    assert cancels(restarted) == cancels(uninterrupted)
+    same = restarted == uninterrupted
+    assert same, _first_difference(uninterrupted, restarted, "report")

@@ -595,7 +595,7 @@ class Engine:
                 self._outcome(ch, batch.event_id, copy, copy.trader, batch.payload["symbol"],
                               batch.kind, sz.SKIPPED, sz.COPY_INACTIVE, None, None, ts)
         acc = copy.account
-        for symbol, pos in list(acc.positions.items()):
+        for symbol, pos in sorted(acc.positions.items()):
             inst = st.instruments[symbol]
             fill = sz.fill_price(st.prices[symbol], st.config.impact_bps, pos.side != LONG,
                                  inst.tick)
@@ -695,7 +695,7 @@ class Engine:
         st = self.state
         gone: list[Position] = []
         has_cross = False
-        for symbol, pos in list(acc.positions.items()):
+        for symbol, pos in sorted(acc.positions.items()):
             if pos.margin_mode == ISOLATED:
                 if isolated_is_liquidated(pos, st.instruments[symbol], st.prices[symbol]):
                     pos.realized += self._post(acc, LIQUIDATION, -pos.margin, ch, event_id, ts,
@@ -707,7 +707,7 @@ class Engine:
         if has_cross and cross_is_liquidated(acc, st.instruments, st.prices):
             lost = acc.wallet - acc.isolated_margins()
             self._post(acc, LIQUIDATION, -lost, ch, event_id, ts, copy)
-            for symbol, pos in list(acc.positions.items()):
+            for symbol, pos in sorted(acc.positions.items()):
                 if pos.margin_mode == CROSS:
                     # The account-wide loss is shared out as each position's own uPnL.
                     pos.realized += money(pos.upnl(st.prices[symbol]))
