@@ -35,6 +35,9 @@ log = logging.getLogger("smartcopy.session")
 
 DAY_MS = 86_400_000
 DEFAULT_COPIER = "me"
+# What the first launch puts in the copier's contract account in the simulated world,
+# so a copy can be tried at once (a deposit like any other: it is in the ledger).
+DEMO_DEPOSIT = Decimal(10_000)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class PositionView:
     roi: Decimal  # uPnL / margin
     margin: Decimal
     utilization: Decimal  # margin / account equity
+    symbol: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,7 +149,7 @@ def _view(acc: Account, pos: Position, engine: Engine) -> PositionView:
         side=pos.side, leverage=pos.leverage, margin_mode=pos.margin_mode, qty=pos.qty,
         entry=pos.entry, liq_price=liq_price_of(acc, pos, st.instruments, st.prices),
         upnl=money(upnl), roi=upnl / pos.margin if pos.margin else ZERO, margin=pos.margin,
-        utilization=pos.margin / equity if equity > 0 else ZERO)
+        utilization=pos.margin / equity if equity > 0 else ZERO, symbol=pos.symbol)
 
 
 _WHY = {
@@ -190,12 +194,16 @@ class Session:
         """True on a first launch: the simulated world has no history yet."""
         return self.world is not None and self.world.needs_backfill()
 
-    def backfill(self, days: int, progress: Callable[[int, int], None] | None = None) -> None:
-        """Build ``days`` of simulated history, reporting (days done, days) as it goes."""
+    def backfill(self, days: int, progress: Callable[[int, int], None] | None = None,
+                 demo_deposit: Decimal = DEMO_DEPOSIT) -> None:
+        """Build ``days`` of simulated history, reporting (days done, days) as it goes;
+        then, if the contract account is empty, deposit ``demo_deposit`` demo USDT."""
         if self.world is None:
             return
         self.world.backfill(days, progress=progress)
         self.world.save()
+        if demo_deposit > 0 and self.contract_balance() == 0:
+            self.deposit(demo_deposit)
 
     def advance(self, sim_ms: int) -> None:
         """Run the live world ``sim_ms`` simulated milliseconds further."""

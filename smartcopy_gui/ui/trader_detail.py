@@ -60,8 +60,7 @@ def fmt_leverage(value: Decimal | None) -> str:
 
 @dataclass(frozen=True)
 class HeldPosition:
-    """One of the trader's open positions (``symbol`` may be unknown: PositionView
-    carries one only if the session provides it)."""
+    """One of the trader's open positions, keyed by its symbol."""
 
     key: Hashable
     symbol: str | None
@@ -248,11 +247,9 @@ class TraderDetailView(QtWidgets.QWidget):
         self.copy_button.setEnabled(True)
         self.copy_button.setToolTip(f"Open the copy wizard for {stats.name}")
         self.chart.show_curve(curve)
-        held = [HeldPosition(getattr(p, "symbol", None) or i, getattr(p, "symbol", None), p)
+        held = [HeldPosition(p.symbol or i, p.symbol or None, p)
                 for i, p in enumerate(positions)]
         self.positions.set_rows(held)
-        # PositionView names its symbol only if the session gives it one.
-        self.positions.table.setColumnHidden(0, not any(h.symbol for h in held))
         self.trades.set_rows(list(trades))
         self.copiers.set_rows(list(copiers))
         self.tabs.setTabText(0, f"Open positions ({len(held)})")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -19,7 +18,6 @@ pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSi
 
 DAY = 86_400_000
 T0 = 1_714_521_600_000  # 2024-05-01T00:00:00Z
-HAS_SYMBOL = "symbol" in {f.name for f in fields(PositionView)}
 
 STATS = TraderStats(
     trader="t-alice", name="Alice", equity="10512.3", balance="10000", aum="35000",
@@ -33,9 +31,7 @@ def position(side="long", leverage=D(10), margin_mode="isolated", qty=D("0.5"), 
              liq_price=D("54271.36"), upnl=D("150"), roi=D("0.05"), symbol="BTCUSDT"):
     values = dict(side=side, leverage=leverage, margin_mode=margin_mode, qty=qty, entry=entry,
                   liq_price=liq_price, upnl=upnl, roi=roi, margin=qty * entry / leverage,
-                  utilization=D("0.3"))
-    if HAS_SYMBOL:
-        values["symbol"] = symbol
+                  utilization=D("0.3"), symbol=symbol)
     return PositionView(**values)
 
 
@@ -93,10 +89,7 @@ def test_shows_title_curve_and_tables(view):
     assert [r[1:] for r in positions] == [
         ["long", "10×", "isolated", "0.5", "60,000.00", "54,271.36", "150.00", "+5.00%"],
         ["short", "5×", "cross", "2", "3,000.00", "—", "-40.50", "-3.38%"]]
-    if HAS_SYMBOL:
-        assert [r[0] for r in positions] == ["BTCUSDT", "ETHUSDT"]
-    # Without a symbol from the session the column would only say "—": it is hidden.
-    assert view.positions.table.isColumnHidden(0) == (not HAS_SYMBOL)
+    assert [r[0] for r in positions] == ["BTCUSDT", "ETHUSDT"]
 
     assert rows(view.trades.table) == [
         ["SOLUSDT", "long", "2024-05-04 00:00", "2024-05-05 00:00", "85.12", "Closed"],
