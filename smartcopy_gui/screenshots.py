@@ -66,6 +66,8 @@ async def _shoot(app: Any, controller: Any, window: Any, out: Path, days: int) -
     await controller.deposit(Decimal("5000"))
     inputs = await controller.call("preview_inputs", ranked[0].trader)
     wizard = CopyWizard(inputs, window)
+    confirmed: list[Any] = []
+    wizard.confirmed.connect(confirmed.append)
     wizard.resize(760, 620)
     wizard.open()
     await _settle(app)
@@ -83,13 +85,26 @@ async def _shoot(app: Any, controller: Any, window: Any, out: Path, days: int) -
     grab(wizard, "wizard-3-confirm")
     wizard.accept()
     await _settle(app)
+    for request in confirmed:
+        await controller.copy(request)
     from .ui.copy_wizard import CopyRequest
 
     await controller.copy(CopyRequest(ranked[1].trader, "fixed_amount", Decimal("800"),
                                       Decimal("60"), None, Decimal("0.005"), None, None))
+    # Run the world on until both copies hold positions next to their traders (at most
+    # two simulated days), so the live panel has something to compare.
     controller.set_speed(600)
-    for _ in range(25):
-        await controller._tick(120_000, with_stats=False)
+    holding: set[int] = set()
+    for _ in range(2 * 24 * 12):
+        await controller._tick(5 * 60_000, with_stats=False)
+        snap = await controller.call("snapshot")
+        holding = {p.copy_id for p in snap.pairs if p.copier_pos is not None}
+        if len(holding) >= 2:
+            break
+    for _ in range(20):  # a little live history for the ROI chart
+        await controller._tick(60_000, with_stats=False)
+    if holding:
+        window.positions.select_copy(min(holding))
     await controller.refresh(with_stats=True)
     await _settle(app, 800)
     window.trader_list.setFocus()

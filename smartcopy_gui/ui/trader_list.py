@@ -285,6 +285,8 @@ class TraderListView(QtWidgets.QWidget):
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 12)
         table.horizontalHeader().setStretchLastSection(False)
         table.setItemDelegateForColumn(COPY_COLUMN, self.copy_delegate)
+        # The Copy button sits next to the name, so it is in view however narrow the dock.
+        table.horizontalHeader().moveSection(COPY_COLUMN, 1)
         return table
 
     @staticmethod
@@ -355,7 +357,7 @@ class TraderListView(QtWidgets.QWidget):
         self.model.set_rows([trader_row(s, days) for s in self._stats])
         if self._fit_due:  # new traders are rare; never resize on value updates
             self._fit_due = False
-            fit_columns(self.table)
+            fit_columns(self.table, numeric_sample="-00,000.00")
             header = self.table.horizontalHeader()
             header.resizeSection(COPY_COLUMN, self.copy_delegate.sizeHint(
                 self._view_option(), QModelIndex()).width())
