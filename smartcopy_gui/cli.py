@@ -1,4 +1,4 @@
-"""The headless face: ``smartcopy replay`` and ``smartcopy report``."""
+"""The headless face: ``smartcopy replay``, ``import``, ``report`` and ``demo``."""
 
 from __future__ import annotations
 
@@ -12,8 +12,16 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from .domain.events import Event, format_ts
 from .engine.engine import APPLIED, DUPLICATE, REJECTED, Engine, MalformedInput
 from .engine.report import build_report
+from .sources.importers import (
+    ImportFailed,
+    import_events,
+    parse_price_csv,
+    parse_trades_csv,
+    parse_trades_jsonl,
+)
 from .sources.scenario import Malformed, read_lines
 from .store import Store, StoreError
 
@@ -112,6 +120,124 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class ImportSpec:
+    """One file of ``smartcopy import``: a price history of ``name`` (a symbol) or the
+    trade history of ``name`` (a trader)."""
+
+    kind: str  # "prices" or "trades"
+    name: str
+    path: Path
+
+
+TRADE_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+
+
+def _import_spec(kind: str, text: str) -> ImportSpec:
+    what = "SYMBOL" if kind == "prices" else "TRADER"
+    name, sep, file = text.partition("=")
+    name, file = name.strip(), file.strip()
+    if not sep or not name or not file:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected {what}=FILE, e.g. "
+            + ("BTCUSDT=btc-1m.csv" if kind == "prices" else "alice=alice-trades.csv"))
+    if kind == "prices":
+        return ImportSpec(kind, name.upper(), Path(file))
+    if Path(file).suffix.lower() not in TRADE_SUFFIXES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: a trade history is a .csv or a .jsonl file")
+    return ImportSpec(kind, name, Path(file))
+
+
+def parse_prices_spec(text: str) -> ImportSpec:
+    """SYMBOL=FILE.csv → a price history to import."""
+    return _import_spec("prices", text)
+
+
+def parse_trades_spec(text: str) -> ImportSpec:
+    """TRADER=FILE.csv|FILE.jsonl → a trade history to import."""
+    return _import_spec("trades", text)
+
+
+def parse_import_file(spec: ImportSpec) -> list[Event]:
+    """The events of one import file; raises ImportFailed naming the file and line."""
+    if spec.kind == "prices":
+        return parse_price_csv(spec.path, spec.name)
+    if TRADE_SUFFIXES[spec.path.suffix.lower()] == "csv":
+        return parse_trades_csv(spec.path, spec.name)
+    return parse_trades_jsonl(spec.path, spec.name)
+
+
+def import_files(store: Store, files: list[tuple[ImportSpec, list[Event]]]
+                 ) -> list[dict[str, Any]]:
+    """Apply the parsed files all in one transaction (merged by time), or nothing:
+    raises ImportFailed naming the file and line of the first event the store refuses
+    (see ``importers.import_events``), before writing anything.
+
+    Returns one summary per file: its events, how many were new (applied) and how many
+    the store already held, and the file's time range. Pending copier actions are not
+    run: they execute when later events arrive, at their own time."""
+    engine = Engine(store)
+    claimed: set[str] = set()
+    rows: list[dict[str, Any]] = []
+    for spec, events in files:
+        ids = {ev.id for ev in events}
+        new = {i for i in ids - claimed if store.event_digest(i) is None}
+        claimed |= ids
+        rows.append({"file": str(spec.path), "kind": spec.kind,
+                     "symbol" if spec.kind == "prices" else "trader": spec.name,
+                     "events": len(events), "applied": len(new),
+                     "already_imported": len(ids) - len(new),
+                     "from": format_ts(events[0].ts), "to": format_ts(events[-1].ts)})
+    import_events(engine, {str(spec.path): events for spec, events in files})
+    return rows
+
+
+def _forget_new_db(db: Path) -> None:
+    """Remove a database file this command created for an import that was refused."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    specs: list[ImportSpec] = args.files  # in command-line order
+    if not specs:
+        print("smartcopy import: nothing to import; give --prices SYMBOL=FILE.csv and/or "
+              "--trades TRADER=FILE.csv|FILE.jsonl", file=sys.stderr)
+        return 2
+    seen: set[str] = set()
+    for spec in specs:
+        if str(spec.path) in seen:
+            print(f"smartcopy import: {spec.path} is given twice", file=sys.stderr)
+            return 2
+        seen.add(str(spec.path))
+    db = Path(args.db) if args.db else default_db_path()
+    is_new = str(db) != ":memory:" and not db.exists()
+    try:
+        files = [(spec, parse_import_file(spec)) for spec in specs]  # before the store
+        with Store(db) as store:
+            rows = import_files(store, files)
+    except ImportFailed as exc:
+        if is_new:
+            _forget_new_db(db)
+        message = str(exc)
+        if "nothing was imported" not in message:
+            message += "; nothing was imported"
+        print(f"smartcopy import: {message}", file=sys.stderr)
+        return 2
+    if args.json:
+        _print_json({"db": str(db), "applied": sum(r["applied"] for r in rows),
+                     "already_imported": sum(r["already_imported"] for r in rows),
+                     "files": rows})
+    else:
+        for r in rows:
+            what = (f"{r['symbol']} prices" if r["kind"] == "prices"
+                    else f"trades of {r['trader']}")
+            print(f"{Path(r['file']).name} ({what}): {r['applied']} applied, "
+                  f"{r['already_imported']} already imported, {r['from']} .. {r['to']}")
+    return 0
+
+
 def parse_copy_spec(text: str) -> tuple[str, str, Decimal, Decimal | None]:
     """TRADER:MODE:AMOUNT[:PARAM] → (trader, mode, investment, amount or ratio)."""
     parts = text.split(":")
@@ -158,6 +284,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="SQLite database path (default: the user data dir)")
     p.add_argument("--json", action="store_true", help="print the JSON report")
     p.set_defaults(func=cmd_replay)
+    p = sub.add_parser(
+        "import", help="import price and trade histories into the store, all or nothing",
+        description="Import price histories (CSV: timestamp,open,high,low,close) and "
+                    "traders' trade histories (CSV or scenario JSON Lines) into the "
+                    "store, in one transaction: a bad line in any file imports nothing. "
+                    "Re-importing a file changes nothing.")
+    p.add_argument("--db", help="SQLite database path (default: the user data dir)")
+    p.add_argument("--prices", action="append", dest="files", default=[],
+                   type=parse_prices_spec,
+                   metavar="SYMBOL=FILE.csv", help="a price history of SYMBOL (repeatable)")
+    p.add_argument("--trades", action="append", dest="files", default=[],
+                   type=parse_trades_spec,
+                   metavar="TRADER=FILE", help="a trade history of TRADER, .csv or .jsonl "
+                   "(repeatable); TRADER must be known to the store or registered by a "
+                   "'trader' line of the .jsonl")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_import)
     p = sub.add_parser("report", help="print the report of a store")
     p.add_argument("--db", help="SQLite database path (default: the user data dir)")
     p.add_argument("--json", action="store_true", required=True, help="print JSON (required)")

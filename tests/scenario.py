@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from smartcopy_gui.cli import replay_lines, report
@@ -45,6 +46,34 @@ def run(scn: Scenario | list[str], store: Store | None = None) -> dict[str, Any]
     engine = Engine(store)
     replay_lines(engine, lines)
     return report(store, engine)
+
+
+def alice_copied_by_me() -> Scenario:
+    """alice (10,000) copied by me (1,000 of 2,000, smart) from 2 s, BTC at 60,000;
+    delay 500 ms, impact 0."""
+    s = Scenario()
+    s.add(0, "config", delay_ms="500", impact_bps="0")
+    s.add(0, "trader", trader="alice", name="Alice", balance="10000")
+    s.add(0, "deposit", account="me", amount="2000")
+    s.add(1000, "price", symbol="BTCUSDT", price="60000")
+    s.add(2000, "copy", copier="me", trader="alice", mode="smart", investment="1000")
+    return s
+
+
+def write(folder: Path, name: str, *lines: str) -> Path:
+    """A UTF-8 text file ``folder/name`` of ``lines``, each ended by a newline."""
+    path = folder / name
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def snapshot(store: Store) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The report and every row of every table: equal snapshots = unchanged content."""
+    conn = store.db.conn
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+    rows = {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"'))) for t in tables}
+    return report(store), rows
 
 
 def worked_example(impact_bps: str = "0", extra_copiers: dict[str, str] | None = None,

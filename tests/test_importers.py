@@ -25,7 +25,7 @@ from smartcopy_gui.sources.importers import (
     parse_trades_jsonl,
 )
 from smartcopy_gui.store import Store
-from tests.scenario import Scenario, run, ts
+from tests.scenario import alice_copied_by_me, run, snapshot, ts, write
 
 D = Decimal
 T0 = parse_ts(ts(0))  # 2026-03-24T00:00:00Z
@@ -36,33 +36,13 @@ TRADE_HEADER = "timestamp,symbol,side,action,qty,price,leverage,margin_mode"
 # ---------------------------------------------------------------------- helpers
 def base(open_position: bool = False) -> tuple[Store, Engine]:
     """alice (10,000) copied by me (1,000 of 2,000, smart), BTC at 60,000; impact 0."""
-    s = Scenario()
-    s.add(0, "config", delay_ms="500", impact_bps="0")
-    s.add(0, "trader", trader="alice", name="Alice", balance="10000")
-    s.add(0, "deposit", account="me", amount="2000")
-    s.add(1000, "price", symbol="BTCUSDT", price="60000")
-    s.add(2000, "copy", copier="me", trader="alice", mode="smart", investment="1000")
+    s = alice_copied_by_me()
     if open_position:
         s.add(5000, "open", "o1", trader="alice", symbol="BTCUSDT", side="long", qty="0.5",
               price="60000", leverage=10, margin_mode="isolated")
     store = Store(":memory:")
     run(s, store)  # flushes: the copier's open has run
     return store, Engine(store)
-
-
-def snapshot(store: Store) -> tuple[dict, dict]:
-    """The report and every row of every table: equal snapshots = unchanged content."""
-    conn = store.db.conn
-    tables = [r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
-    rows = {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"'))) for t in tables}
-    return report(store), rows
-
-
-def write(tmp_path: Path, name: str, *lines: str) -> Path:
-    path = tmp_path / name
-    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    return path
 
 
 def iso(ms: int) -> str:
