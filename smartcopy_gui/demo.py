@@ -73,28 +73,39 @@ def _pct(text: str | None) -> str:
     return "—" if text is None else f"{Decimal(text) * 100:+.1f}%"
 
 
+def _num(text: str | None, places: int = 2) -> str:
+    return "—" if text is None else f"{Decimal(text):,.{places}f}"
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {what}" for what, n in counts.items()) or "none yet"
+
+
 def format_demo(result: dict[str, Any]) -> str:
-    """A plain-text summary: one line per trader and per copy."""
+    """A plain-text summary: one line per trader, then one block per copy."""
     lines = [f"SmartCopy demo world, seed {result['seed']}, {result['days']} days", "",
-             f"{'trader':<24}{'ROI 30d':>9}{'ROI 90d':>9}{'win 90d':>9}{'max DD':>8}"
-             f"{'Sharpe':>8}{'copiers':>8}{'share':>7}"]
+             f"{'trader':<18}{'ROI 30d':>9}{'ROI 90d':>9}{'PnL 90d':>12}{'win 90d':>9}"
+             f"{'max DD':>8}{'Sharpe':>8}{'AUM':>12}{'copiers':>8}{'share':>7}"]
     for t in result["traders"]:
         p30, p90 = t["periods"]["30"], t["periods"]["90"]
         win = "—" if p90["win_rate"] is None else f"{Decimal(p90['win_rate']) * 100:.0f}%"
-        sharpe = p90["sharpe"] or "—"
-        lines.append(f"{t['name'][:23]:<24}{_pct(p30['roi']):>9}{_pct(p90['roi']):>9}"
-                     f"{win:>9}{Decimal(p90['max_drawdown']) * 100:>7.1f}%{sharpe:>8}"
-                     f"{t['copiers']:>8}{Decimal(t['profit_share']) * 100:>6.0f}%")
+        lines.append(f"{t['name'][:17]:<18}{_pct(p30['roi']):>9}{_pct(p90['roi']):>9}"
+                     f"{_num(p90['pnl']):>12}{win:>9}"
+                     f"{Decimal(p90['max_drawdown']) * 100:>7.1f}%{_num(p90['sharpe']):>8}"
+                     f"{_num(t['aum'], 0):>12}{t['copiers']:>8}"
+                     f"{Decimal(t['profit_share']) * 100:>6.0f}%")
     if result["copies"]:
-        lines += ["", f"{'copy':<28}{'status':>10}{'PnL':>12}{'ROI':>9}{'slip bps':>9}"
-                      f"{'util x':>8}  outcomes"]
+        lines += ["", f"{'copy':<28}{'status':<11}{'PnL':>11}{'ROI':>9}{'slip bps':>10}"
+                      f"{'util C/T':>10}"]
         for c in result["copies"]:
             d = c["divergence"]
-            lines.append(f"{c['trader'] + ' (' + c['mode'] + ')':<28}{c['status']:>10}"
-                         f"{c['pnl']:>12}{_pct(c['roi']):>9}"
-                         f"{d['mean_entry_slippage_bps'] or '—':>9}"
-                         f"{d['utilization_ratio'] or '—':>8}  "
-                         f"{d['by_status']} {d['by_reason']}")
+            lines.append(f"{c['trader'] + ' (' + c['mode'] + ')':<28}{c['status']:<11}"
+                         f"{_num(c['pnl']):>11}{_pct(c['roi']):>9}"
+                         f"{_num(d['mean_entry_slippage_bps']):>10}"
+                         f"{_num(d['utilization_ratio']):>10}")
+            lines.append(f"{'':<4}outcomes: {_counts(d['by_status'])}")
+            if d["by_reason"]:
+                lines.append(f"{'':<4}skipped because: {_counts(d['by_reason'])}")
     for reason in result.get("refused_copies", []):
         lines.append(f"copy refused: {reason}")
     return "\n".join(lines)
