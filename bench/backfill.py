@@ -89,7 +89,8 @@ def main(argv: list[str]) -> None:
     print(f"seed {seed}, {days} days, {len(world.profiles)} traders, {len(COPIES)} copies"
           f"{f' ({len(refused)} refused)' if refused else ''}")
     print(f"events {report.events:,} ({report.by_type['price']:,} price, "
-          f"{report.by_type['funding']:,} funding, {report.trader_events:,} trader), "
+          f"{report.by_type['funding']:,} funding, {report.by_type['settle']:,} settle, "
+          f"{report.trader_events:,} trader), "
           f"{outcomes:,} copier outcomes, {len(report.rejected)} rejected")
     print(f"backfill {elapsed:.1f} s, {report.events / elapsed:,.0f} events/s")
     print(f"floor (bare executemany of {report.events:,} rows) {floor_secs:.2f} s, "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -26,6 +25,7 @@ from smartcopy_gui.sources.world import (
 )
 from smartcopy_gui.store import Store
 
+D = Decimal
 DAY_MS = 86_400_000
 COPIES = [  # copier, trader, mode, investment, amount or ratio
     ("c1", "trend", "smart", Decimal("2000"), None),
@@ -83,6 +83,7 @@ def test_the_same_seed_gives_the_same_world(three_days):
     world_b.backfill(3)
     assert event_log(store_b) == event_log(store_a)
     assert report(store_b, engine_b) == report(store_a, engine_a)
+    assert sum(1 for event_id, _ in event_log(store_b) if event_id.startswith("settle-")) == 3
     store_b.close()
 
 
@@ -105,11 +106,54 @@ def test_every_world_event_is_accepted_with_copies_running(three_days):
     assert {c[0] for c in COPIES} <= set(outcomes)
 
 
-def test_prices_every_step_and_funding_every_eight_hours(three_days):
+def test_prices_every_step_funding_every_eight_hours_settlement_every_day(three_days):
     _, _, world, result = three_days
     assert result.by_type["price"] == 3 * 3 * DAY_MS // 150_000
     assert result.by_type["funding"] == 3 * 3 * 3
+    assert result.by_type["settle"] == 3
     assert world.now_ts() == world.start_ts + 3 * DAY_MS
+
+
+def test_settlement_comes_at_each_midnight_after_that_instants_prices(three_days):
+    store, _, world, _ = three_days
+    rows = store.db.conn.execute("SELECT id, ts, type FROM events ORDER BY rowid").fetchall()
+    settles = [(i, event_id, ts) for i, (event_id, ts, type_) in enumerate(rows)
+               if type_ == "settle"]
+    midnights = [world.start_ts + d * DAY_MS for d in (1, 2, 3)]
+    assert [(event_id, ts) for _, event_id, ts in settles] == [
+        (f"settle-{m}", m) for m in midnights]
+    assert all(m % DAY_MS == 0 for m in midnights)  # 00:00 UTC
+    for i, _, ts in settles:
+        same_instant = [type_ for _, t, type_ in rows if t == ts]
+        before = [type_ for _, t, type_ in rows[:i] if t == ts]
+        # The prices and funding of the instant first, then the settlement, then trades.
+        assert before == ["price"] * 3 + ["funding"] * 3
+        assert same_instant[len(before)] == "settle"
+        assert set(same_instant[len(before) + 1:]) <= {"open", "close", "leverage"}
+
+
+def test_profitable_copies_pay_profit_share_at_the_daily_settlement(three_days):
+    store, engine, _, _ = three_days
+    rep = report(store, engine)
+    assert all(c["status"] == "active" for c in rep["copies"])  # no copy ended
+    postings = store.db.conn.execute(
+        "SELECT account, amount, event_id FROM ledger WHERE kind='profit_share'").fetchall()
+    assert postings and all(event_id.startswith("settle-") for _, _, event_id in postings)
+    for event_id in {e for _, _, e in postings}:  # each settlement moves money, zero-sum
+        assert sum(a for _, a, e in postings if e == event_id) == 0
+    paying = [c for c in rep["copies"] if D(c["profit_share"]) > 0]
+    assert len(paying) >= 2
+    for c in paying:
+        copy = next(r for r in engine.state.copies.values() if r.copier == c["copier"])
+        rate = engine.state.traders[c["trader"]].profit_share
+        # rate × the high-water mark, rounded to 1e-8 at each of the three settlements
+        assert abs(D(c["profit_share"]) - rate * copy.hwm) <= D("3e-8")
+        assert copy.hwm > 0
+    earned = {t: D(v["earned_profit_share"]) for t, v in rep["traders"].items()}
+    paid: dict[str, Decimal] = {}
+    for c in rep["copies"]:
+        paid[c["trader"]] = paid.get(c["trader"], D(0)) + D(c["profit_share"])
+    assert {t: a for t, a in earned.items() if a} == {t: a for t, a in paid.items() if a}
 
 
 def test_events_come_in_time_order_with_deterministic_ids(three_days):
@@ -121,6 +165,8 @@ def test_events_come_in_time_order_with_deterministic_ids(three_days):
             assert event_id.startswith("px-") and event_id.endswith(f"-{ts}")
         elif type_ == "funding":
             assert event_id.startswith("funding-") and ts % (8 * 3_600_000) == 0
+        elif type_ == "settle":
+            assert event_id == f"settle-{ts}" and ts % DAY_MS == 0
         elif type_ in ("open", "close", "leverage"):
             assert event_id.split("-")[0] in world.trader_ids()
 
@@ -151,6 +197,9 @@ def test_a_restart_continues_exactly_where_the_world_stood():
     world_c = World.from_state(engine_c, state)
     world_c.backfill(2)
     assert event_log(copy) == event_log(store_a)
+    # Stopped and restarted at midnight: that midnight is settled once, the next too.
+    assert [e for e, _ in event_log(copy) if e.startswith("settle-")] == [
+        f"settle-{world_a.start_ts + DAY_MS}", f"settle-{world_a.start_ts + 2 * DAY_MS}"]
     assert report(copy, engine_c) == report(store_a, engine_a)
     assert world_c.to_state() == json.loads(json.dumps(world_a.to_state()))
     for s in (store_a, store_b, copy):
@@ -247,6 +296,26 @@ def test_live_steps_every_second_and_carries_the_remainder():
     assert world.run_for(0).events == 0
 
 
+def test_live_running_settles_once_when_it_crosses_midnight(db_path):
+    store, engine, world = new_world(store=Store(db_path))
+    midnight = world.start_ts + DAY_MS
+    world.advance(midnight - 60_000, step_ms=60_000)
+    assert store.db.conn.execute("SELECT COUNT(*) FROM events WHERE type='settle'"
+                                 ).fetchone()[0] == 0
+    first = world.run_for(40_000)  # live, one-second steps: up to 20 s before midnight
+    assert first.by_type["settle"] == 0
+    store.close()
+    store = Store(db_path)  # a restart just before midnight
+    engine = Engine(store)
+    world = World.open(engine, seed=7)
+    second = world.run_for(40_000)  # crosses midnight
+    assert second.by_type["settle"] == 1
+    assert world.run_for(40_000).by_type["settle"] == 0
+    rows = store.db.conn.execute("SELECT id, ts FROM events WHERE type='settle'").fetchall()
+    assert rows == [(f"settle-{midnight}", midnight)]
+    store.close()
+
+
 def test_high_speeds_take_coarser_steps():
     assert live_step_for(200) == live_step_for(12_000) == 1_000  # up to 60×
     assert live_step_for(120_000) == 10_000  # a 200 ms tick at 600×
@@ -285,18 +354,17 @@ def test_a_new_world_starts_after_what_the_store_already_holds():
 
 # --------------------------------------------------------------------------- 90 days
 @pytest.mark.slow
-def test_ninety_days_with_five_copies_in_under_thirty_seconds(db_path):
+def test_ninety_days_with_five_copies_has_no_rejections_and_honest_records(db_path):
+    # How long this takes is measured by bench/backfill.py, not asserted here.
     store = Store(db_path)
     engine = Engine(store)
-    started = time.perf_counter()
     world = World.open(engine, seed=7)
     start_copies(engine, world.now_ts())
     days_seen = []
     result = world.backfill(90, progress=lambda done, total: days_seen.append((done, total)))
-    elapsed = time.perf_counter() - started
-    assert elapsed < 30, f"the 90-day backfill took {elapsed:.1f} s"
     assert days_seen[-1] == (90, 90) and len(days_seen) == 90
     assert result.rejected == [] and store.rejected() == []
+    assert result.by_type["settle"] == 90
     st = engine.state
     change = {p.id: st.traders[p.id].account.equity(st.prices) / p.balance - 1
               for p in world.profiles}

@@ -3,14 +3,17 @@
 The world speaks only the event types of the scenario format, through the same
 entry point as a replayed file (``Engine.submit_many``). Each simulated step
 emits a ``price`` event per symbol, a ``funding`` event per symbol at 00:00, 08:00
-and 16:00 UTC, then whatever the traders whose bar has closed decide to do.
+and 16:00 UTC, a ``settle`` event (profit share of every active copy) at 00:00 UTC,
+then whatever the traders whose bar has closed decide to do. Funding and settlement
+go to the first step at or after their time (the time itself when the step grid
+lands on it, as it does for a world started at midnight).
 
 A chunk of simulated time (an hour live, six hours during the backfill) is one
 ``submit_many`` call, so one transaction. The events are handed over by a
 generator: the engine applies each as it draws it, so when a trader decides, the
 engine's state already holds every event before it, and the trader sizes its
 orders on its real account (see ``traders.Desk``). Ids are deterministic
-(``px-BTCUSDT-<ts>``, ``funding-…``, ``<trader>-<ts>-<n>``), so the same seed
+(``px-BTCUSDT-<ts>``, ``funding-…``, ``settle-<ts>``, ``<trader>-<ts>-<n>``), so the same seed
 gives the same events.
 
 The first launch backfills 90 days in 150-second steps (fast enough for the whole
@@ -53,6 +56,7 @@ LIVE_STEPS_MS = (1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 150_000)
 MAX_STEPS_PER_RUN = 20
 LIVE_CHUNK_MS = HOUR_MS
 FUNDING_INTERVAL_MS = 8 * HOUR_MS
+SETTLE_INTERVAL_MS = DAY_MS  # profit share is settled once a day, at 00:00 UTC
 SPEEDS = (1, 10, 60, 600)
 META_KEY = "world_state"
 STATE_VERSION = 1
@@ -321,6 +325,10 @@ class World:
                                {"symbol": symbol, "rate": market.funding_rate(symbol)})
                     sent.append(ev)
                     yield ev
+            if ts // SETTLE_INTERVAL_MS != previous // SETTLE_INTERVAL_MS:
+                ev = Event(f"settle-{ts}", ts, "settle", {})
+                sent.append(ev)
+                yield ev
             due = self._due_bots(ts, previous)
             if not due:
                 continue
