@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +49,26 @@ def run(scn: Scenario | list[str], store: Store | None = None) -> dict[str, Any]
     return report(store, engine)
 
 
-def alice_copied_by_me() -> Scenario:
+def alice_copied_by_me(impact_bps: str = "0", min_investment: str | None = None,
+                       stop_loss: str | None = None) -> Scenario:
     """alice (10,000) copied by me (1,000 of 2,000, smart) from 2 s, BTC at 60,000;
-    delay 500 ms, impact 0."""
+    delay 500 ms."""
     s = Scenario()
-    s.add(0, "config", delay_ms="500", impact_bps="0")
+    s.add(0, "config", delay_ms="500", impact_bps=impact_bps, min_investment=min_investment)
     s.add(0, "trader", trader="alice", name="Alice", balance="10000")
     s.add(0, "deposit", account="me", amount="2000")
     s.add(1000, "price", symbol="BTCUSDT", price="60000")
-    s.add(2000, "copy", copier="me", trader="alice", mode="smart", investment="1000")
+    s.add(2000, "copy", copier="me", trader="alice", mode="smart", investment="1000",
+          stop_loss=stop_loss)
     return s
+
+
+def trader_open(s: Scenario, at: int, id_: str, side: str = "long", qty: str = "0.5",
+                price: str = "60000", leverage: int | str = 10, margin_mode: str = "isolated",
+                trader: str = "alice", symbol: str = "BTCUSDT") -> None:
+    """A trader's ``open`` (alice, 0.5 BTC long at 60,000, 10× isolated unless told)."""
+    s.add(at, "open", id_, trader=trader, symbol=symbol, side=side, qty=qty, price=price,
+          leverage=leverage, margin_mode=margin_mode)
 
 
 def write(folder: Path, name: str, *lines: str) -> Path:
@@ -77,18 +88,47 @@ def snapshot(store: Store) -> tuple[dict[str, Any], dict[str, list[str]]]:
 
 
 def worked_example(impact_bps: str = "0", extra_copiers: dict[str, str] | None = None,
-                   min_investment: str | None = None) -> Scenario:
-    """§9 of the copy rules up to the open, with optional extra copiers (name → amount)."""
-    s = Scenario()
-    s.add(0, "config", delay_ms="500", impact_bps=impact_bps, min_investment=min_investment)
-    s.add(0, "trader", trader="alice", name="Alice", balance="10000")
-    s.add(0, "deposit", account="me", amount="2000")
-    s.add(1000, "price", symbol="BTCUSDT", price="60000")
-    s.add(2000, "copy", copier="me", trader="alice", mode="smart", investment="1000")
+                   min_investment: str | None = None, *, side: str = "long",
+                   move: str | None = "60030", stop_loss: str | None = None) -> Scenario:
+    """§9 of the copy rules up to the open, with optional extra copiers (name → amount):
+    alice opens 0.5 BTC ``side`` at 60,000, 10× isolated, at 10 s, and the price moves
+    to ``move`` at 10.2 s, within the copier's delay (no move when None)."""
+    s = alice_copied_by_me(impact_bps, min_investment, stop_loss)
     for name, amount in (extra_copiers or {}).items():
         s.add(2000, "deposit", account=name, amount=amount)
         s.add(2000, "copy", copier=name, trader="alice", mode="smart", investment=amount)
-    s.add(10_000, "open", "o1", trader="alice", symbol="BTCUSDT", side="long", qty="0.5",
-          price="60000", leverage=10, margin_mode="isolated")
-    s.add(10_200, "price", symbol="BTCUSDT", price="60030")
+    trader_open(s, 10_000, "o1", side=side)
+    if move:
+        s.add(10_200, "price", symbol="BTCUSDT", price=move)
     return s
+
+
+# ---------------------------------------------------------------------- reading a report
+def copies_of(rep: dict[str, Any], copier: str, trader: str = "alice") -> list[dict[str, Any]]:
+    """The report's copies of ``copier`` following ``trader``."""
+    return [c for c in rep["copies"] if c["copier"] == copier and c["trader"] == trader]
+
+
+def copy_of(rep: dict[str, Any], copier: str, trader: str = "alice") -> dict[str, Any]:
+    """The one copy of ``copier`` following ``trader`` (fails if there is not exactly one)."""
+    (c,) = copies_of(rep, copier, trader)
+    return c
+
+
+def outcomes_where(rep: dict[str, Any], copier: str | None = None, event_id: str | None = None,
+                   action: str | None = None) -> list[dict[str, Any]]:
+    """The report's outcomes, filtered by whichever of copier, event id and action are given."""
+    return [o for o in rep["outcomes"]
+            if (copier is None or o["copier"] == copier)
+            and (event_id is None or o["event_id"] == event_id)
+            and (action is None or o["action"] == action)]
+
+
+def rejected_ids(rep: dict[str, Any]) -> list[str]:
+    """The event ids of the report's rejections, in order."""
+    return [r["event_id"] for r in rep["rejected"]]
+
+
+def close_to(actual: str, expected: str, tol: str = "0.000001") -> bool:
+    """Whether a decimal string is within ``tol`` of ``expected`` (exact Decimals)."""
+    return abs(Decimal(actual) - Decimal(expected)) <= Decimal(tol)

@@ -4,55 +4,23 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.scenario import Scenario, run
+from tests.scenario import Scenario, copy_of, outcomes_where, rejected_ids, run, worked_example
 
 D = Decimal
 
 
-def _copy(rep, copier, trader="alice"):
-    (c,) = [c for c in rep["copies"] if c["copier"] == copier and c["trader"] == trader]
-    return c
-
-
-def _outs(rep, copier=None, event_id=None):
-    return [o for o in rep["outcomes"]
-            if (copier is None or o["copier"] == copier)
-            and (event_id is None or o["event_id"] == event_id)]
-
-
-def _rejected_ids(rep):
-    return [r["event_id"] for r in rep["rejected"]]
-
-
-def _example(extra: dict[str, str] | None = None) -> Scenario:
-    """§9 with impact 0: copier me (1000 of 2000) gets 0.049 at 60030."""
-    s = Scenario()
-    s.add(0, "config", delay_ms="500", impact_bps="0", min_investment="5")
-    s.add(0, "trader", trader="alice", name="Alice", balance="10000")
-    s.add(0, "deposit", account="me", amount="2000")
-    s.add(1000, "price", symbol="BTCUSDT", price="60000")
-    s.add(2000, "copy", copier="me", trader="alice", mode="smart", investment="1000")
-    for name, amount in (extra or {}).items():
-        s.add(2000, "deposit", account=name, amount="1000")
-        s.add(2000, "copy", copier=name, trader="alice", mode="smart", investment=amount)
-    s.add(10_000, "open", "o1", trader="alice", symbol="BTCUSDT", side="long", qty="0.5",
-          price="60000", leverage=10, margin_mode="isolated")
-    s.add(10_200, "price", symbol="BTCUSDT", price="60030")
-    return s
-
-
 def test_contract_account_keeps_the_uninvested_balance():
-    rep = run(_example())
+    rep = run(worked_example(min_investment="5"))
     # 2000 deposited, 1000 moved to the copy account.
     assert rep["accounts"]["me"]["contract_balance"] == "1000"
-    assert _copy(rep, "me")["investment"] == "1000"
+    assert copy_of(rep, "me")["investment"] == "1000"
 
 
 def test_a_liquidated_copy_never_reaches_the_contract_account():
-    s = _example()
+    s = worked_example(min_investment="5")
     s.add(20_000, "price", symbol="BTCUSDT", price="54000")
     rep = run(s)
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     # The copy's isolated margin 294.147 is lost; wallet 998.235118 − 294.147 = 704.088118.
     assert me["positions"] == []
     assert D(me["wallet"]) == D("704.088118")
@@ -76,17 +44,17 @@ def test_copy_sizing_uses_only_the_copy_account_not_the_contract_balance():
     # me wants 0.5 (cost 0.5 × 60000 × 0.1006 = 3018) but its copy account holds 100:
     # floor_step(100 / 6036) = floor_step(0.016567…) = 0.016, although 1800 sit in the
     # contract account.
-    (out,) = _outs(rep, "me", "o1")
+    (out,) = outcomes_where(rep, "me", "o1")
     assert (out["status"], out["qty"]) == ("copied_reduced", "0.016")
     assert rep["accounts"]["me"]["contract_balance"] == "1800"
     # tiny: 5 / 6036 < 0.001 → skipped, the 995 in its contract account are not touched.
-    (out,) = _outs(rep, "tiny", "o1")
+    (out,) = outcomes_where(rep, "tiny", "o1")
     assert (out["status"], out["reason"]) == ("skipped", "insufficient_funds")
     assert rep["accounts"]["tiny"]["contract_balance"] == "995"
 
 
 def test_equity_is_wallet_plus_unrealized_pnl_at_last_prices():
-    s = _example()
+    s = worked_example(min_investment="5")
     s.add(20_000, "price", symbol="BTCUSDT", price="61000")
     rep = run(s)
     alice = rep["traders"]["alice"]
@@ -94,7 +62,7 @@ def test_equity_is_wallet_plus_unrealized_pnl_at_last_prices():
     assert D(alice["wallet"]) == D("9982")
     assert D(alice["positions"][0]["unrealized_pnl"]) == D("500")
     assert D(alice["equity"]) == D("10482")
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     # Copier: wallet 998.235118; uPnL (61000 − 60030) × 0.049 = 47.53.
     assert D(me["positions"][0]["unrealized_pnl"]) == D("47.53")
     assert D(me["equity"]) == D("1045.765118")
@@ -116,14 +84,14 @@ def test_available_subtracts_a_cross_unrealized_loss():
     # wallet 10000 − 36 = 9964; BTC margin 6000; at 59000 the cross uPnL is −1000:
     # available = 9964 − 6000 − 1000 = 2964 < ETH margin 3000 + fee 1.8 → rejected.
     rep = _alice_btc_then_eth("cross", "59000", "1")
-    assert _rejected_ids(rep) == ["eth"]
+    assert rejected_ids(rep) == ["eth"]
     assert [p["symbol"] for p in rep["traders"]["alice"]["positions"]] == ["BTCUSDT"]
 
 
 def test_available_ignores_an_isolated_unrealized_loss():
     # Isolated: available = 9964 − 6000 = 3964 ≥ 3001.8 → accepted.
     rep = _alice_btc_then_eth("isolated", "59000", "1")
-    assert _rejected_ids(rep) == []
+    assert rejected_ids(rep) == []
     assert [p["symbol"] for p in rep["traders"]["alice"]["positions"]] == [
         "BTCUSDT", "ETHUSDT"]
     assert D(rep["traders"]["alice"]["wallet"]) == D("9964") - D("1.8")
@@ -133,10 +101,10 @@ def test_available_never_adds_a_cross_unrealized_gain():
     # At 61000 the cross uPnL is +1000, but min(0, +1000) = 0: available stays 3964.
     # 1.32 ETH: 3960 + 2.376 = 3962.376 ≤ 3964 → accepted.
     rep = _alice_btc_then_eth("cross", "61000", "1.32")
-    assert _rejected_ids(rep) == []
+    assert rejected_ids(rep) == []
     # 1.33 ETH: 3990 + 2.394 = 3992.394 > 3964 → rejected (it would fit in 4964).
     rep = _alice_btc_then_eth("cross", "61000", "1.33")
-    assert _rejected_ids(rep) == ["eth"]
+    assert rejected_ids(rep) == ["eth"]
 
 
 def test_copy_account_available_subtracts_its_cross_loss():
@@ -155,9 +123,9 @@ def test_copy_account_available_subtracts_its_cross_loss():
     # Copier BTC 0.1 at 60000: margin 600, fee 3.6 → wallet 996.4. At 57000 its cross uPnL is
     # −300: available = 996.4 − 600 − 300 = 96.4. ETH wants 1 (cost 1 × 3000 × 0.1006 = 301.8)
     # → floor_step(96.4 / 301.8) = floor_step(0.3194…) = 0.31, copied_reduced.
-    (out,) = _outs(rep, "me", "eth")
+    (out,) = outcomes_where(rep, "me", "eth")
     assert (out["status"], out["qty"]) == ("copied_reduced", "0.31")
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     # ETH margin 0.31 × 3000 / 10 = 93; fee 0.31 × 3000 × 0.0006 = 0.558.
     assert D(me["wallet"]) == D("996.4") - D("0.558")
     assert D(me["equity"]) == D("995.842") - D("300")

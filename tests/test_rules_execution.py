@@ -7,24 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from tests.scenario import Scenario, run, ts
+from tests.scenario import Scenario, copy_of, outcomes_where, run, trader_open, ts
 
 D = Decimal
 
 
-def _copy(rep, copier, trader="alice"):
-    (c,) = [c for c in rep["copies"] if c["copier"] == copier and c["trader"] == trader]
-    return c
-
-
-def _outs(rep, copier=None, event_id=None):
-    return [o for o in rep["outcomes"]
-            if (copier is None or o["copier"] == copier)
-            and (event_id is None or o["event_id"] == event_id)]
-
-
 def _one(rep, copier, event_id):
-    (out,) = _outs(rep, copier, event_id)
+    (out,) = outcomes_where(rep, copier, event_id)
     return out
 
 
@@ -37,13 +26,6 @@ def _base(delay: str = "500", impact: str | None = "0", min_investment: str | No
     s.add(0, "deposit", account="me", amount="2000")
     s.add(1000, "price", symbol="BTCUSDT", price="60000")
     return s
-
-
-def _open(s: Scenario, at: int, id_: str, side: str = "long", qty: str = "0.5",
-          price: str = "60000", leverage=10, margin_mode: str = "isolated",
-          trader: str = "alice") -> None:
-    s.add(at, "open", id_, trader=trader, symbol="BTCUSDT", side=side, qty=qty, price=price,
-          leverage=leverage, margin_mode=margin_mode)
 
 
 def _close(s: Scenario, at: int, id_: str, qty: str | None = None, price: str = "60000",
@@ -63,7 +45,7 @@ def _ratio_copy(s: Scenario, ratio: str = "0.1", investment: str = "1000", at: i
 def test_copier_action_executes_delay_ms_after_the_trader_action():
     s = _base(delay="1000")
     _ratio_copy(s)
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     _close(s, 20_000, "c1")
     rep = run(s)
     assert _one(rep, "me", "o1")["ts"] == ts(11_000) == "2026-03-24T00:00:11.000Z"
@@ -75,7 +57,7 @@ def test_default_delay_is_500_ms():
     s.add(0, "trader", trader="alice", name="Alice", balance="10000")
     s.add(0, "deposit", account="me", amount="2000")
     _ratio_copy(s)
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     assert _one(run(s), "me", "o1")["ts"] == ts(10_500)
 
 
@@ -83,7 +65,7 @@ def test_default_delay_is_500_ms():
 def test_events_up_to_and_including_t_plus_delay_come_before_the_copier_action(at, fill):
     s = _base()
     _ratio_copy(s)
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     s.add(at, "price", symbol="BTCUSDT", price="60030")
     rep = run(s)
     out = _one(rep, "me", "o1")
@@ -102,8 +84,8 @@ def test_actions_due_at_the_same_time_run_in_the_order_they_were_scheduled():
           ratio="0.1")
     s.add(2000, "copy", copier="you", trader="bob", mode="fixed_ratio", investment="500",
           ratio="0.1")
-    _open(s, 10_000, "a1")
-    _open(s, 10_000, "b1", trader="bob")
+    trader_open(s, 10_000, "a1")
+    trader_open(s, 10_000, "b1", trader="bob")
     rep = run(s)
     assert rep["rejected"] == []
     # alice's action was scheduled first, so all of its outcomes come first (each action's
@@ -121,9 +103,9 @@ def test_pending_actions_run_in_order_of_execution_time():
           ratio="0.1")
     s.add(2000, "copy", copier="me", trader="bob", mode="fixed_ratio", investment="500",
           ratio="0.1")
-    _open(s, 10_000, "a1")                 # executes at 11,000
+    trader_open(s, 10_000, "a1")                 # executes at 11,000
     s.add(10_200, "config", delay_ms="100")
-    _open(s, 10_300, "b1", trader="bob")   # executes at 10,400
+    trader_open(s, 10_300, "b1", trader="bob")   # executes at 10,400
     s.add(10_700, "price", symbol="BTCUSDT", price="60100")
     rep = run(s)
     got = [(o["event_id"], o["ts"], o["price"]) for o in rep["outcomes"]]
@@ -133,7 +115,7 @@ def test_pending_actions_run_in_order_of_execution_time():
 def test_pending_actions_still_run_at_the_end_of_a_replay_at_the_last_price():
     s = _base()
     _ratio_copy(s)
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     s.add(10_100, "price", symbol="BTCUSDT", price="60010")
     rep = run(s)
     out = _one(rep, "me", "o1")
@@ -144,14 +126,14 @@ def test_pending_actions_still_run_at_the_end_of_a_replay_at_the_last_price():
 def test_configured_impact_moves_the_fill_against_the_copier():
     s = _base(impact="10")
     _ratio_copy(s)
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     _close(s, 20_000, "c1")
     rep = run(s)
     # buy 60000 × 1.001 = 60060; sell 60000 × 0.999 = 59940.
     assert _one(rep, "me", "o1")["price"] == "60060"
     assert _one(rep, "me", "c1")["price"] == "59940"
     # pnl (59940 − 60060) × 0.05 = −6
-    assert D(_copy(rep, "me")["realized_pnl"]) == D("-6")
+    assert D(copy_of(rep, "me")["realized_pnl"]) == D("-6")
 
 
 # ---------------------------------------------------------------------------- slippage
@@ -166,7 +148,7 @@ def test_configured_impact_moves_the_fill_against_the_copier():
 def test_slippage_guard_is_strict(side, move, status):
     s = _base()
     _ratio_copy(s)
-    _open(s, 10_000, "o1", side=side)
+    trader_open(s, 10_000, "o1", side=side)
     s.add(10_500, "price", symbol="BTCUSDT", price=move)
     out = _one(run(s), "me", "o1")
     assert out["status"] == status
@@ -180,7 +162,7 @@ def test_slippage_guard_is_strict(side, move, status):
 def test_slippage_guard_counts_the_impact():
     s = _base(impact="2")
     _ratio_copy(s)
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     # 60290 × 1.0002 = 60302.058 → 60302.1 > 60300
     s.add(10_500, "price", symbol="BTCUSDT", price="60290")
     out = _one(run(s), "me", "o1")
@@ -191,7 +173,7 @@ def test_slippage_guard_counts_the_impact():
 def test_custom_max_slippage(move, status):
     s = _base()
     _ratio_copy(s, max_slippage="0.001")
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     s.add(10_500, "price", symbol="BTCUSDT", price=move)
     assert _one(run(s), "me", "o1")["status"] == status
 
@@ -199,13 +181,13 @@ def test_custom_max_slippage(move, status):
 def test_closes_have_no_slippage_guard():
     s = _base()
     _ratio_copy(s)
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     _close(s, 20_000, "c1")
     s.add(20_500, "price", symbol="BTCUSDT", price="59000")  # −1.67 %
     rep = run(s)
     out = _one(rep, "me", "c1")
     assert (out["status"], out["qty"], out["price"]) == ("copied", "0.05", "59000")
-    assert _copy(rep, "me")["positions"] == []
+    assert copy_of(rep, "me")["positions"] == []
 
 
 # ---------------------------------------------------------------------------- sizing, funds
@@ -216,13 +198,13 @@ def test_closes_have_no_slippage_guard():
 def test_qty_below_min_qty_is_bumped_to_min_qty(mode, extra):
     s = _base()
     s.add(2000, "copy", copier="me", trader="alice", mode=mode, investment="1000", **extra)
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     rep = run(s)
     # fixed_amount: floor_step(1 / 6036) = 0; fixed_ratio: floor_step(0.0005) = 0 → 0.001.
     out = _one(rep, "me", "o1")
     assert (out["status"], out["qty"]) == ("copied_min_qty", "0.001")
     # margin 0.001 × 60000 / 10 = 6; fee 0.036
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     assert D(me["positions"][0]["margin"]) == D("6")
     assert D(me["wallet"]) == D("999.964")
 
@@ -237,11 +219,11 @@ def test_qty_is_reduced_to_what_the_copy_account_affords(mode, extra, investment
     s = _base()
     s.add(2000, "copy", copier="me", trader="alice", mode=mode, investment=investment,
           **extra)
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     rep = run(s)
     out = _one(rep, "me", "o1")
     assert (out["status"], out["qty"]) == ("copied_reduced", qty)
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     # cost qty × 6036 ≤ investment; for 0.165: margin 990 + fee 5.94 → wallet 994.06
     cost = D(qty) * D("6036")
     assert cost <= D(investment)
@@ -251,27 +233,27 @@ def test_qty_is_reduced_to_what_the_copy_account_affords(mode, extra, investment
 def test_open_is_skipped_when_even_min_qty_is_unaffordable():
     s = _base(min_investment="5")
     s.add(2000, "copy", copier="me", trader="alice", mode="smart", investment="5")
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     rep = run(s)
     # M = 0.3 × 5 = 1.5 → 0 → min_qty 0.001 costs 6.036 > 5 → floor_step(5 / 6036) = 0.
     out = _one(rep, "me", "o1")
     assert (out["action"], out["status"], out["reason"], out["qty"]) == (
         "open", "skipped", "insufficient_funds", None)
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     assert (me["wallet"], me["positions"], D(me["fees"])) == ("5", [], D("0"))
 
 
 def test_increase_is_skipped_when_the_copy_account_has_no_room_left():
     s = _base()
     _ratio_copy(s, ratio="0.3")
-    _open(s, 10_000, "o1")
-    _open(s, 20_000, "o2", qty="0.5")
+    trader_open(s, 10_000, "o1")
+    trader_open(s, 20_000, "o2", qty="0.5")
     rep = run(s)
     # o1: 0.15 → margin 900 + fee 5.4 → wallet 994.6, available 94.6.
     # o2 wants 0.15 (905.4): floor_step(94.6 / 6036) = 0.015 → copied_reduced.
     out = _one(rep, "me", "o2")
     assert (out["action"], out["status"], out["qty"]) == ("increase", "copied_reduced", "0.015")
-    assert _copy(rep, "me")["positions"][0]["qty"] == "0.165"
+    assert copy_of(rep, "me")["positions"][0]["qty"] == "0.165"
 
 
 # ---------------------------------------------------------------------------- uncopied cycles
@@ -280,13 +262,13 @@ def test_increase_is_skipped_when_the_copy_account_has_no_room_left():
 def test_an_uncopied_cycle_skips_its_increases_and_closes_until_the_next_cycle():
     s = _base()
     _ratio_copy(s)
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     s.add(10_500, "price", symbol="BTCUSDT", price="60400")  # slippage: o1 skipped
     s.add(15_000, "price", symbol="BTCUSDT", price="60000")
-    _open(s, 20_000, "o2", qty="0.1")                        # would be fine on its own
+    trader_open(s, 20_000, "o2", qty="0.1")                        # would be fine on its own
     _close(s, 30_000, "c1", qty="0.3")
     _close(s, 40_000, "c2")
-    _open(s, 50_000, "o3")                                   # a new cycle
+    trader_open(s, 50_000, "o3")                                   # a new cycle
     rep = run(s)
     assert _one(rep, "me", "o1")["reason"] == "slippage_limit"
     for eid, action in (("o2", "increase"), ("c1", "close"), ("c2", "close")):
@@ -304,7 +286,7 @@ def _smart_049() -> Scenario:
     """Copier me holds 0.049 BTC long at 60000 (smart, 1000 at u = 0.3, impact 0)."""
     s = _base()
     s.add(2000, "copy", copier="me", trader="alice", mode="smart", investment="1000")
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     return s
 
 
@@ -317,7 +299,7 @@ def test_partial_close_is_proportional_and_realizes_pnl():
     c1, c2 = _one(rep, "me", "c1"), _one(rep, "me", "c2")
     assert (c1["status"], c1["qty"], c1["price"]) == ("copied", "0.02", "61000")
     assert (c2["status"], c2["qty"]) == ("copied", "0.029")
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     assert me["positions"] == []
     # pnl 1000 × 0.049 = 49; fees 0.049 × 60000 × 0.0006 + 0.049 × 61000 × 0.0006
     # = 1.764 + 1.7934
@@ -333,7 +315,7 @@ def test_partial_close_below_min_qty_closes_min_qty():
     # f = 0.004 / 0.5 = 0.008; 0.049 × 0.008 = 0.000392 → round_step 0 → min_qty 0.001.
     out = _one(rep, "me", "c1")
     assert (out["status"], out["qty"]) == ("copied", "0.001")
-    assert _copy(rep, "me")["positions"][0]["qty"] == "0.048"
+    assert copy_of(rep, "me")["positions"][0]["qty"] == "0.048"
 
 
 def test_partial_close_with_min_qty_above_step_and_remainder_below_min_closes_all():
@@ -356,7 +338,7 @@ def test_partial_close_with_min_qty_above_step_and_remainder_below_min_closes_al
     assert _one(rep, "me", "c1")["qty"] == "1"
     # c2: f = 3 / 3.5; 2 × 6/7 = 1.714… → 1.5; 0.5 would remain < min 1 → close all 2.
     assert _one(rep, "me", "c2")["qty"] == "2"
-    assert _copy(rep, "me")["positions"] == []
+    assert copy_of(rep, "me")["positions"] == []
     assert rep["traders"]["alice"]["positions"][0]["qty"] == "0.5"
 
 
@@ -366,14 +348,14 @@ def test_partial_close_with_min_qty_above_step_and_remainder_below_min_closes_al
 def test_leverage_change_is_synced_to_the_copier():
     s = _base()
     _ratio_copy(s)
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     s.add(20_000, "leverage", "l1", trader="alice", symbol="BTCUSDT", leverage=20)
     s.add(30_000, "leverage", "l2", trader="alice", symbol="BTCUSDT", leverage=5)
     rep = run(s)
     l1, l2 = _one(rep, "me", "l1"), _one(rep, "me", "l2")
     assert (l1["action"], l1["status"], l1["ts"]) == ("leverage", "copied", ts(20_500))
     assert (l2["action"], l2["status"]) == ("leverage", "copied")
-    (pos,) = _copy(rep, "me")["positions"]
+    (pos,) = copy_of(rep, "me")["positions"]
     # 0.05 × 60000 / 5 = 600 (+300 over 10×, affordable with 998.2 − 300 available).
     assert (pos["leverage"], D(pos["margin"])) == ("5", D("600"))
 
@@ -381,14 +363,14 @@ def test_leverage_change_is_synced_to_the_copier():
 def test_leverage_not_synced_when_the_copy_account_cannot_afford_it():
     s = _base()
     _ratio_copy(s, ratio="0.3")
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     s.add(20_000, "leverage", "l1", trader="alice", symbol="BTCUSDT", leverage=5)
     rep = run(s)
     # Copier 0.15: margin 900, fee 5.4 → available 94.6; at 5× it needs +900.
     out = _one(rep, "me", "l1")
     assert (out["action"], out["status"], out["reason"]) == (
         "leverage", "skipped", "leverage_not_synced")
-    (pos,) = _copy(rep, "me")["positions"]
+    (pos,) = copy_of(rep, "me")["positions"]
     assert (pos["leverage"], D(pos["margin"])) == ("10", D("900"))
     # The trader's own change went through: 0.5 × 60000 / 5 = 6000.
     (tpos,) = rep["traders"]["alice"]["positions"]
@@ -406,7 +388,7 @@ def test_one_batch_mixes_every_open_outcome_in_copy_creation_order():
     s.add(2000, "copy", copier="d", trader="alice", mode="smart", investment="5")
     s.add(2000, "copy", copier="e", trader="alice", mode="smart", investment="1000",
           max_slippage="0.0001")
-    _open(s, 10_000, "o1")
+    trader_open(s, 10_000, "o1")
     s.add(10_200, "price", symbol="BTCUSDT", price="60030")
     _close(s, 20_000, "c1", qty="0.2", price="60030")
     rep = run(s)
@@ -416,7 +398,7 @@ def test_one_batch_mixes_every_open_outcome_in_copy_creation_order():
     # c: 0.5 → 100 / 6039.018 = 0.01655… → 0.016 reduced. d: M = 1.5 → min 0.001 costs
     # 6.039018 > 5 → skipped. e: 60030 > 60000 × 1.0001 = 60006 → skipped.
     got = [(o["copier"], o["status"], o["reason"], o["qty"])
-           for o in _outs(rep, event_id="o1")]
+           for o in outcomes_where(rep, event_id="o1")]
     assert got == [
         ("a", "copied", None, "0.049"),
         ("b", "copied_min_qty", None, "0.001"),
@@ -424,10 +406,10 @@ def test_one_batch_mixes_every_open_outcome_in_copy_creation_order():
         ("d", "skipped", "insufficient_funds", None),
         ("e", "skipped", "slippage_limit", None),
     ]
-    assert [o["price"] for o in _outs(rep, event_id="o1")][:3] == ["60030"] * 3
+    assert [o["price"] for o in outcomes_where(rep, event_id="o1")][:3] == ["60030"] * 3
     # f = 0.4: a 0.0196 → 0.02; b 0.0004 → 0 → min 0.001 = all of it; c 0.0064 → 0.006.
     got = [(o["copier"], o["status"], o["reason"], o["qty"])
-           for o in _outs(rep, event_id="c1")]
+           for o in outcomes_where(rep, event_id="c1")]
     assert got == [
         ("a", "copied", None, "0.02"),
         ("b", "copied", None, "0.001"),
@@ -435,4 +417,4 @@ def test_one_batch_mixes_every_open_outcome_in_copy_creation_order():
         ("d", "skipped", "position_not_copied", None),
         ("e", "skipped", "position_not_copied", None),
     ]
-    assert [len(_copy(rep, n)["positions"]) for n in "abcde"] == [1, 0, 1, 0, 0]
+    assert [len(copy_of(rep, n)["positions"]) for n in "abcde"] == [1, 0, 1, 0, 0]

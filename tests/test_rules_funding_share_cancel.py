@@ -6,67 +6,34 @@ from decimal import Decimal
 
 import pytest
 
-from tests.scenario import Scenario, run, ts
+from tests.scenario import Scenario, copies_of, copy_of, outcomes_where, run, ts, worked_example
 
 D = Decimal
-
-
-def _copies(rep, copier, trader="alice"):
-    return [c for c in rep["copies"] if c["copier"] == copier and c["trader"] == trader]
-
-
-def _copy(rep, copier, trader="alice"):
-    (c,) = _copies(rep, copier, trader)
-    return c
-
-
-def _outs(rep, copier=None, event_id=None, action=None):
-    return [o for o in rep["outcomes"]
-            if (copier is None or o["copier"] == copier)
-            and (event_id is None or o["event_id"] == event_id)
-            and (action is None or o["action"] == action)]
-
-
-def _example(side: str = "long", move: str | None = "60030", impact: str = "0",
-             stop_loss: str | None = None) -> Scenario:
-    """§9: alice opens 0.5 at 60000 10× isolated; me copies in smart mode with 1000."""
-    s = Scenario()
-    s.add(0, "config", delay_ms="500", impact_bps=impact)
-    s.add(0, "trader", trader="alice", name="Alice", balance="10000")
-    s.add(0, "deposit", account="me", amount="2000")
-    s.add(1000, "price", symbol="BTCUSDT", price="60000")
-    s.add(2000, "copy", copier="me", trader="alice", mode="smart", investment="1000",
-          stop_loss=stop_loss)
-    s.add(10_000, "open", "o1", trader="alice", symbol="BTCUSDT", side=side, qty="0.5",
-          price="60000", leverage=10, margin_mode="isolated")
-    if move:
-        s.add(10_200, "price", symbol="BTCUSDT", price=move)
-    return s
 
 
 # ---------------------------------------------------------------------------- funding
 
 
 def test_funding_long_pays_at_the_last_price():
-    s = _example()
+    s = worked_example()
     s.add(20_000, "price", symbol="BTCUSDT", price="61000")
     s.add(30_000, "funding", symbol="BTCUSDT", rate="0.0001")
     rep = run(s)
     # alice: 0.5 × 61000 × 0.0001 = 3.05 → 9982 − 3.05
     assert D(rep["traders"]["alice"]["wallet"]) == D("9978.95")
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     # copier: 0.049 × 61000 × 0.0001 = 0.2989 → 998.235118 − 0.2989
     assert D(me["funding"]) == D("-0.2989")
     assert D(me["wallet"]) == D("997.936218")
 
 
 def test_funding_short_receives():
-    s = _example(side="short", move=None)
+    s = worked_example(side="short", move=None)
     s.add(30_000, "funding", symbol="BTCUSDT", rate="0.0001")
     rep = run(s)
     # alice +0.5 × 60000 × 0.0001 = +3; copier short 0.049 at 60000: +0.294.
     assert D(rep["traders"]["alice"]["wallet"]) == D("9985")
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     assert me["positions"][0]["side"] == "short"
     assert D(me["funding"]) == D("0.294")
     # 1000 − 1.764 + 0.294
@@ -75,16 +42,16 @@ def test_funding_short_receives():
 
 @pytest.mark.parametrize("side, sign", [("long", 1), ("short", -1)])
 def test_negative_funding_rate_reverses_the_direction(side, sign):
-    s = _example(side=side, move=None)
+    s = worked_example(side=side, move=None)
     s.add(30_000, "funding", symbol="BTCUSDT", rate="-0.0001")
     rep = run(s)
     # long receives 3 / 0.294; short pays them.
     assert D(rep["traders"]["alice"]["wallet"]) == D("9982") + sign * D("3")
-    assert D(_copy(rep, "me")["funding"]) == sign * D("0.294")
+    assert D(copy_of(rep, "me")["funding"]) == sign * D("0.294")
 
 
 def test_funding_of_another_symbol_changes_nothing():
-    s = _example()
+    s = worked_example()
     s.add(20_000, "price", symbol="ETHUSDT", price="3000")
     before = run(s)
     s.add(30_000, "funding", symbol="ETHUSDT", rate="0.01")
@@ -139,7 +106,7 @@ def test_profit_share_goes_to_earned_profit_share_not_the_trader_wallet():
     assert D(alice["earned_profit_share"]) == D("30")
     assert D(alice["wallet"]) == D("10300")
     assert D(alice["equity"]) == D("10300")
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     assert D(me["profit_share"]) == D("30")
     assert D(me["funding"]) == D("300.6")
     assert D(me["fees"]) == D("0.6")
@@ -164,36 +131,36 @@ def test_profit_share_uses_the_trader_rate_and_nothing_is_paid_twice():
     # Copier 0.05: pnl 0.05 × 2000 = 100; fees 1.8 + 1.86 = 3.66; N = 96.34;
     # share 0.25 × 96.34 = 24.085, once.
     assert D(rep["traders"]["bob"]["earned_profit_share"]) == D("24.085")
-    me = _copy(rep, "me", "bob")
+    me = copy_of(rep, "me", "bob")
     assert D(me["profit_share"]) == D("24.085")
     assert D(me["wallet"]) == D("1072.255")
 
 
 def test_no_profit_share_on_a_loss():
-    s = _example()
+    s = worked_example()
     s.add(20_000, "close", trader="alice", symbol="BTCUSDT", price="59000")
     s.add(30_000, "settle")
     rep = run(s)
     assert D(rep["traders"]["alice"]["earned_profit_share"]) == 0
-    assert D(_copy(rep, "me")["profit_share"]) == 0
+    assert D(copy_of(rep, "me")["profit_share"]) == 0
 
 
 def test_unrealized_gains_are_not_shared():
-    s = _example()
+    s = worked_example()
     s.add(20_000, "price", symbol="BTCUSDT", price="70000")
     s.add(30_000, "settle")
     rep = run(s)
     # Copier uPnL 0.049 × 9970 = 488.53, but N = −1.764882 (the open fee only).
-    assert D(_copy(rep, "me")["positions"][0]["unrealized_pnl"]) == D("488.53")
+    assert D(copy_of(rep, "me")["positions"][0]["unrealized_pnl"]) == D("488.53")
     assert D(rep["traders"]["alice"]["earned_profit_share"]) == 0
-    assert D(_copy(rep, "me")["profit_share"]) == 0
+    assert D(copy_of(rep, "me")["profit_share"]) == 0
 
 
 # ---------------------------------------------------------------------------- cancel
 
 
 def _cancel_scenario() -> Scenario:
-    s = _example(move=None, impact="2")
+    s = worked_example(move=None, impact_bps="2")
     # Copier buys at 60000 × 1.0002 = 60012; M = 300 → floor_step(300 / 6037.2072) = 0.049;
     # margin 294.0588; fee 0.049 × 60012 × 0.0006 = 1.7643528 → wallet 998.2356472.
     s.add(20_000, "price", symbol="BTCUSDT", price="62500")
@@ -206,16 +173,16 @@ def _cancel_scenario() -> Scenario:
 
 def test_cancel_drops_pending_actions_as_copy_inactive():
     rep = run(_cancel_scenario())
-    (dropped,) = _outs(rep, "me", "o2")
+    (dropped,) = outcomes_where(rep, "me", "o2")
     assert (dropped["action"], dropped["status"], dropped["reason"], dropped["qty"]) == (
         "increase", "skipped", "copy_inactive", None)
     # Nothing after the cancel reaches the ended copy.
-    assert _outs(rep, "me", "c1") == []
+    assert outcomes_where(rep, "me", "c1") == []
 
 
 def test_cancel_closes_positions_at_the_last_price_with_impact():
     rep = run(_cancel_scenario())
-    (out,) = _outs(rep, "me", "x1")
+    (out,) = outcomes_where(rep, "me", "x1")
     # Sell 0.049 at 62500 × 0.9998 = 62487.5.
     assert (out["action"], out["status"], out["qty"], out["price"], out["ts"]) == (
         "cancel", "done", "0.049", "62487.5", ts(30_200))
@@ -223,7 +190,7 @@ def test_cancel_closes_positions_at_the_last_price_with_impact():
 
 def test_cancel_charges_fees_settles_profit_share_and_releases_the_wallet():
     rep = run(_cancel_scenario())
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     # pnl (62487.5 − 60012) × 0.049 = 121.2995; close fee 0.049 × 62487.5 × 0.0006 = 1.8371325
     # wallet 998.2356472 + 121.2995 − 1.8371325 = 1117.6980147
     # N = 121.2995 − 1.7643528 − 1.8371325 = 117.6980147 → share 11.76980147
@@ -240,32 +207,32 @@ def test_cancel_charges_fees_settles_profit_share_and_releases_the_wallet():
 
 def test_an_ended_copy_reports_wallet_and_equity_zero():
     rep = run(_cancel_scenario())
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     assert (me["wallet"], me["equity"], me["positions"]) == ("0", "0", [])
     assert me["investment"] == "1000"
 
 
 def test_released_is_zero_while_the_copy_is_active():
-    rep = run(_example())
-    assert D(_copy(rep, "me")["released"]) == 0
+    rep = run(worked_example())
+    assert D(copy_of(rep, "me")["released"]) == 0
 
 
 # ---------------------------------------------------------------------------- stop-loss
 
 
 def test_stop_loss_ends_the_copy_when_equity_falls_to_the_floor():
-    s = _example(stop_loss="0.1")
+    s = worked_example(stop_loss="0.1")
     # Floor 1000 × 0.9 = 900. Equity 998.235118 + 0.049 × (P − 60030):
     # at 58026: 998.235118 − 98.196 = 900.039118 > 900 → still active.
     s.add(20_000, "price", symbol="BTCUSDT", price="58026")
-    assert _copy(run(s), "me")["status"] == "active"
+    assert copy_of(run(s), "me")["status"] == "active"
     # at 58025: 998.235118 − 98.245 = 899.990118 ≤ 900 → stopped.
     s.add(30_000, "price", "p2", symbol="BTCUSDT", price="58025")
     rep = run(s)
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     assert (me["status"], me["wallet"], me["equity"], me["positions"]) == (
         "stopped", "0", "0", [])
-    (out,) = _outs(rep, "me", "p2")
+    (out,) = outcomes_where(rep, "me", "p2")
     assert (out["action"], out["status"], out["qty"], out["price"], out["ts"]) == (
         "cancel", "done", "0.049", "58025", ts(30_000))
     # 998.235118 − 98.245 − 0.049 × 58025 × 0.0006 (1.705935) = 898.284183
@@ -275,62 +242,62 @@ def test_stop_loss_ends_the_copy_when_equity_falls_to_the_floor():
 
 
 def test_stop_loss_is_checked_after_an_executed_copier_action():
-    s = _example(stop_loss="0.001")
+    s = worked_example(stop_loss="0.001")
     rep = run(s)
     # Floor 999; right after the open at 60030 the equity is 998.235118 → stopped at once:
     # closed at 60030 (impact 0), fee 1.764882 → 996.470236 released.
-    got = [(o["action"], o["status"], o["ts"]) for o in _outs(rep, "me")]
+    got = [(o["action"], o["status"], o["ts"]) for o in outcomes_where(rep, "me")]
     assert got == [("open", "copied", ts(10_500)), ("cancel", "done", ts(10_500))]
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     assert me["status"] == "stopped"
     assert D(me["released"]) == D("996.470236")
 
 
 def test_stop_loss_comes_after_the_liquidation_check():
-    s = _example(stop_loss="0.2")
+    s = worked_example(stop_loss="0.2")
     s.add(20_000, "price", "p2", symbol="BTCUSDT", price="54000")
     rep = run(s)
     # The copier is liquidated first (margin 294.147 lost → 704.088118 ≤ floor 800), then
     # stopped with nothing left to close: it releases 704.088118 (closing at 54000 instead
     # would have released 701.177518).
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     assert me["status"] == "stopped"
     assert D(me["released"]) == D("704.088118")
     # alice is liquidated by the same price; her close signal, still pending when the copy
     # stopped, is dropped.
-    assert [(o["action"], o["status"], o["reason"]) for o in _outs(rep, "me", "p2")] == [
+    assert [(o["action"], o["status"], o["reason"]) for o in outcomes_where(rep, "me", "p2")] == [
         ("liquidation", "done", None), ("close", "skipped", "copy_inactive")]
 
 
 def test_copy_again_after_a_stop_is_a_new_relation():
-    s = _example(stop_loss="0.001")
+    s = worked_example(stop_loss="0.001")
     s.add(20_000, "copy", "again", copier="me", trader="alice", mode="fixed_ratio",
           investment="500", ratio="0.1")
     rep = run(s)
     assert rep["rejected"] == []
-    old, new = _copies(rep, "me")
+    old, new = copies_of(rep, "me")
     assert (old["status"], new["status"], new["mode"], new["wallet"]) == (
         "stopped", "active", "fixed_ratio", "500")
 
 
 def test_stop_loss_triggers_when_equity_equals_the_floor():
     # floor = 1000 × (1 − 0.099960882) = 900.039118
-    s = _example(stop_loss="0.099960882")
+    s = worked_example(stop_loss="0.099960882")
     # at 58026.1: 998.235118 + 0.049 × (−2003.9) = 900.044018 > floor
     s.add(20_000, "price", symbol="BTCUSDT", price="58026.1")
-    assert _copy(run(s), "me")["status"] == "active"
+    assert copy_of(run(s), "me")["status"] == "active"
     # at 58026: 998.235118 + 0.049 × (−2004) = 900.039118 = floor → stopped
     s.add(30_000, "price", symbol="BTCUSDT", price="58026")
-    assert _copy(run(s), "me")["status"] == "stopped"
+    assert copy_of(run(s), "me")["status"] == "stopped"
 
 
 def test_cancel_at_exactly_t_plus_delay_comes_before_the_copier_action():
-    s = _example(move=None)
+    s = worked_example(move=None)
     s.add(10_500, "cancel", "x1", copier="me", trader="alice")
     rep = run(s)
-    (out,) = _outs(rep, "me", "o1")
+    (out,) = outcomes_where(rep, "me", "o1")
     assert (out["action"], out["status"], out["reason"]) == ("open", "skipped", "copy_inactive")
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     assert (me["status"], D(me["released"]), D(me["fees"])) == ("cancelled", D("1000"), 0)
     assert rep["accounts"]["me"]["contract_balance"] == "2000"
 
@@ -345,5 +312,5 @@ def test_earned_profit_share_is_not_part_of_the_trader_equity_for_utilization():
     rep = run(s)
     # u = 3000 / 10300 → M = 29126.21… → floor_step(M / 6036) = floor_step(4.82541…) = 4.825
     # (with the 30 counted: 3000 / 10330 → 4.811).
-    (out,) = _outs(rep, "big", "b1")
+    (out,) = outcomes_where(rep, "big", "b1")
     assert (out["status"], out["qty"]) == ("copied", "4.825")

@@ -5,25 +5,9 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from tests.scenario import Scenario, run, ts
+from tests.scenario import Scenario, close_to, copy_of, outcomes_where, run, ts
 
 D = Decimal
-
-
-def _copy(rep, copier, trader="alice"):
-    (c,) = [c for c in rep["copies"] if c["copier"] == copier and c["trader"] == trader]
-    return c
-
-
-def _outs(rep, copier=None, event_id=None, action=None):
-    return [o for o in rep["outcomes"]
-            if (copier is None or o["copier"] == copier)
-            and (event_id is None or o["event_id"] == event_id)
-            and (action is None or o["action"] == action)]
-
-
-def _close_to(actual: str, expected: str, tol: str = "0.000001") -> bool:
-    return abs(D(actual) - D(expected)) <= D(tol)
 
 
 def _alice(side: str = "long", margin_mode: str = "isolated", copier: str | None = None,
@@ -51,7 +35,7 @@ def test_isolated_long_liquidation_price_and_trigger():
     rep = run(s)
     # (60000 × 0.5 − 3000 − 0) / (0.5 × (1 − 0.005)) = 27000 / 0.4975 = 54271.356783919…
     (pos,) = rep["traders"]["alice"]["positions"]
-    assert _close_to(pos["liq_price"], "54271.3567839196")
+    assert close_to(pos["liq_price"], "54271.3567839196")
     s.add(20_000, "price", "p1", symbol="BTCUSDT", price="54271.4")
     assert len(run(s)["traders"]["alice"]["positions"]) == 1
     s.add(30_000, "price", "p2", symbol="BTCUSDT", price="54271.3")
@@ -60,7 +44,7 @@ def test_isolated_long_liquidation_price_and_trigger():
     assert alice["positions"] == []
     # The whole margin 3000 is lost, no fee: 10000 − 18 − 3000.
     assert D(alice["wallet"]) == D("6982")
-    (liq,) = _outs(rep, action="liquidation")
+    (liq,) = outcomes_where(rep, action="liquidation")
     assert (liq["event_id"], liq["trader"], liq["symbol"], liq["status"], liq["qty"]) == (
         "p2", "alice", "BTCUSDT", "done", "0.5")
     assert liq["ts"] == ts(30_000)
@@ -71,7 +55,7 @@ def test_isolated_short_liquidation_price_and_trigger():
     rep = run(s)
     # (60000 × 0.5 + 3000 + 0) / (0.5 × 1.005) = 33000 / 0.5025 = 65671.641791044…
     (pos,) = rep["traders"]["alice"]["positions"]
-    assert _close_to(pos["liq_price"], "65671.6417910448")
+    assert close_to(pos["liq_price"], "65671.6417910448")
     s.add(20_000, "price", symbol="BTCUSDT", price="65671.6")
     assert len(run(s)["traders"]["alice"]["positions"]) == 1
     s.add(30_000, "price", symbol="BTCUSDT", price="65671.7")
@@ -148,11 +132,11 @@ def test_cross_liquidation_price_solves_the_account_equation():
     pos = {p["symbol"]: p for p in rep["traders"]["bob"]["positions"]}
     # BTC: funds = 9661.6 + (SOL uPnL 0 − SOL MM 10 × 100 × 1 % = 10) = 9651.6;
     # (60000 − 9651.6) / (1 × 0.995) = 50601.407035175879…
-    assert _close_to(pos["BTCUSDT"]["liq_price"], "50601.4070351759")
+    assert close_to(pos["BTCUSDT"]["liq_price"], "50601.4070351759")
     # SOL: funds = 9661.6 + (0 − 60000 × 0.5 % = 300) = 9361.6 > notional → null.
     assert pos["SOLUSDT"]["liq_price"] is None
     # ETH isolated: (3000 − 300) / 0.995 = 2713.5678391959…
-    assert _close_to(pos["ETHUSDT"]["liq_price"], "2713.5678391960")
+    assert close_to(pos["ETHUSDT"]["liq_price"], "2713.5678391960")
 
 
 def test_cross_liquidation_takes_all_cross_positions_and_the_cross_funds():
@@ -166,7 +150,7 @@ def test_cross_liquidation_takes_all_cross_positions_and_the_cross_funds():
     # BTC and SOL go, the isolated ETH stays; the wallet is left at Σ isolated margins.
     assert [p["symbol"] for p in bob["positions"]] == ["ETHUSDT"]
     assert D(bob["wallet"]) == D("300")
-    liqs = _outs(rep, event_id="p2", action="liquidation")
+    liqs = outcomes_where(rep, event_id="p2", action="liquidation")
     assert sorted((o["symbol"], o["qty"], o["status"]) for o in liqs) == [
         ("BTCUSDT", "1", "done"), ("SOLUSDT", "10", "done")]
 
@@ -176,22 +160,22 @@ def test_copy_account_cross_liquidation_loses_the_copy_wallet_only():
     rep = run(s)
     # Copier 0.5 at 60000 cross: margin 3000, fee 18 → wallet 3982.
     # liq = (30000 − 3982) / (0.5 × 0.995) = 52297.487437185929…
-    me = _copy(rep, "me")
-    assert _close_to(me["positions"][0]["liq_price"], "52297.4874371859")
+    me = copy_of(rep, "me")
+    assert close_to(me["positions"][0]["liq_price"], "52297.4874371859")
     s.add(20_000, "price", symbol="BTCUSDT", price="52297.5")
-    assert len(_copy(run(s), "me")["positions"]) == 1
+    assert len(copy_of(run(s), "me")["positions"]) == 1
     s.add(30_000, "price", "p2", symbol="BTCUSDT", price="52297.4")
     s.add(40_000, "close", "c1", trader="alice", symbol="BTCUSDT", price="52297.4")
     rep = run(s)
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     assert me["positions"] == []
     assert D(me["wallet"]) == 0
     assert D(me["realized_pnl"]) == D("-3982")
     assert rep["accounts"]["me"]["contract_balance"] == "1000"
-    (liq,) = _outs(rep, "me", "p2", "liquidation")
+    (liq,) = outcomes_where(rep, "me", "p2", "liquidation")
     assert (liq["status"], liq["qty"]) == ("done", "0.5")
     # The trader (cross funds 9982) is untouched; her later close is not copied.
-    (close,) = _outs(rep, "me", "c1")
+    (close,) = outcomes_where(rep, "me", "c1")
     assert (close["status"], close["reason"]) == ("skipped", "position_not_copied")
     # 10000 − 18 − 3851.3 ((52297.4 − 60000) × 0.5) − 15.68922 (0.5 × 52297.4 × 0.0006)
     assert D(rep["traders"]["alice"]["wallet"]) == D("6115.01078")
@@ -216,18 +200,18 @@ def test_copier_liquidation_never_touches_the_trader():
     s.add(30_000, "close", "c1", trader="alice", symbol="BTCUSDT", price="54280")
     rep = run(s)
     # Her increase of the cycle the copier lost is not copied either.
-    (inc,) = _outs(rep, "me", "o2")
+    (inc,) = outcomes_where(rep, "me", "o2")
     assert (inc["action"], inc["status"], inc["reason"]) == (
         "increase", "skipped", "position_not_copied")
-    (liq,) = _outs(rep, action="liquidation")
+    (liq,) = outcomes_where(rep, action="liquidation")
     assert (liq["copier"], liq["event_id"], liq["qty"], liq["status"]) == (
         "me", "p1", "0.049", "done")
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     # 998.235118 − margin 294.147
     assert D(me["wallet"]) == D("704.088118")
     assert D(me["realized_pnl"]) == D("-294.147")
     assert D(me["fees"]) == D("1.764882")
-    (close,) = _outs(rep, "me", "c1")
+    (close,) = outcomes_where(rep, "me", "c1")
     assert (close["action"], close["status"], close["reason"]) == (
         "close", "skipped", "position_not_copied")
     # Alice: entry (0.5 × 60000 + 0.1 × 54280) / 0.6 = 59046.666…; fees 18 + 3.2568
@@ -245,12 +229,12 @@ def test_trader_liquidation_closes_the_copier_after_the_delay():
     s.add(20_000, "price", "p1", symbol="BTCUSDT", price="54260")
     s.add(20_500, "price", symbol="BTCUSDT", price="54300")
     rep = run(s)
-    liqs = _outs(rep, event_id="p1", action="liquidation")
+    liqs = outcomes_where(rep, event_id="p1", action="liquidation")
     assert [(o["copier"], o["qty"]) for o in liqs] == [(None, "0.5")]
-    (close,) = _outs(rep, "me", action="close")
+    (close,) = outcomes_where(rep, "me", action="close")
     assert (close["status"], close["reason"], close["qty"], close["price"], close["ts"]) == (
         "copied", "trader_liquidated", "0.049", "54300", ts(20_500))
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     assert me["positions"] == []
     # pnl (54300 − 59970) × 0.049 = −277.83; fee 0.049 × 54300 × 0.0006 = 1.59642
     assert D(me["realized_pnl"]) == D("-277.83")
@@ -262,10 +246,10 @@ def test_trader_first_then_copier_liquidated_by_the_same_price():
     s = _example_at("60030")
     s.add(20_000, "price", "p1", symbol="BTCUSDT", price="54000")
     rep = run(s)
-    liqs = _outs(rep, event_id="p1", action="liquidation")
+    liqs = outcomes_where(rep, event_id="p1", action="liquidation")
     assert [(o["copier"], o["qty"]) for o in liqs] == [(None, "0.5"), ("me", "0.049")]
     # The trader-liquidation close signal finds nothing to close.
-    (close,) = _outs(rep, "me", action="close")
+    (close,) = outcomes_where(rep, "me", action="close")
     assert (close["status"], close["reason"], close["ts"]) == (
         "skipped", "position_not_copied", ts(20_500))
 
@@ -277,7 +261,7 @@ def test_a_trader_fill_triggers_the_liquidation_check():
     s.add(20_000, "open", "b1", trader="bob", symbol="BTCUSDT", side="short", qty="0.1",
           price="54000", leverage=10, margin_mode="isolated")
     rep = run(s)
-    liqs = _outs(rep, event_id="b1", action="liquidation")
+    liqs = outcomes_where(rep, event_id="b1", action="liquidation")
     assert [(o["copier"], o["qty"]) for o in liqs] == [(None, "0.5"), ("me", "0.049")]
     assert rep["traders"]["alice"]["positions"] == []
 
@@ -295,10 +279,10 @@ def test_a_trader_cross_liquidation_closes_every_linked_copier_position():
     # Copier: BTC 0.1 cross, ETH 0.1 isolated, SOL 1 cross; its own account survives
     # (cross funds ≈ 4966 against a BTC loss ≈ 940), but bob's liquidation closes the two
     # cross positions 500 ms later.
-    closes = _outs(rep, "me", "p2", "close")
+    closes = outcomes_where(rep, "me", "p2", "close")
     assert sorted((o["symbol"], o["qty"], o["status"], o["reason"], o["ts"]) for o in closes) == [
         ("BTCUSDT", "0.1", "copied", "trader_liquidated", ts(3500)),
         ("SOLUSDT", "1", "copied", "trader_liquidated", ts(3500))]
-    assert _outs(rep, "me", action="liquidation") == []
-    me = _copy(rep, "me", "bob")
+    assert outcomes_where(rep, "me", action="liquidation") == []
+    me = copy_of(rep, "me", "bob")
     assert [p["symbol"] for p in me["positions"]] == ["ETHUSDT"]

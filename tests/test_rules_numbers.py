@@ -8,28 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.scenario import Scenario, run
+from tests.scenario import Scenario, close_to, copy_of, outcomes_where, rejected_ids, run
 
 D = Decimal
-
-
-def _copy(rep, copier, trader="alice"):
-    (c,) = [c for c in rep["copies"] if c["copier"] == copier and c["trader"] == trader]
-    return c
-
-
-def _outs(rep, copier=None, event_id=None):
-    return [o for o in rep["outcomes"]
-            if (copier is None or o["copier"] == copier)
-            and (event_id is None or o["event_id"] == event_id)]
-
-
-def _rejected_ids(rep):
-    return [r["event_id"] for r in rep["rejected"]]
-
-
-def _close_to(actual: str, expected: str, tol: str = "0.000001") -> bool:
-    return abs(D(actual) - D(expected)) <= D(tol)
 
 
 def _base(impact_bps: str | None = "0", balance: str = "10000") -> Scenario:
@@ -52,9 +33,9 @@ def test_fixed_ratio_qty_is_floored_to_the_step_not_rounded():
           price="60000", leverage=10, margin_mode="isolated")
     rep = run(s)
     # 0.5 × 0.0999 = 0.04995 → floor_step 0.049 (round_step would give 0.050).
-    (out,) = _outs(rep, "me", "o1")
+    (out,) = outcomes_where(rep, "me", "o1")
     assert (out["status"], out["qty"], out["price"]) == ("copied", "0.049", "60000")
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     # margin 0.049 × 60000 / 10 = 294; fee 0.049 × 60000 × 0.0006 = 1.764.
     assert me["positions"][0]["qty"] == "0.049"
     assert D(me["positions"][0]["margin"]) == D("294")
@@ -73,9 +54,9 @@ def test_partial_close_rounds_an_exact_half_step_up():
     rep = run(s)
     # Copier holds 0.5 × 0.01 = 0.005. f = 0.25 / 0.5 = 0.5; 0.005 × 0.5 = 0.0025, an exact
     # half step: round_step is half-up → 0.003 (half-even would give 0.002). 0.002 remains.
-    (out,) = _outs(rep, "me", "c1")
+    (out,) = outcomes_where(rep, "me", "c1")
     assert (out["action"], out["status"], out["qty"]) == ("close", "copied", "0.003")
-    assert _copy(rep, "me")["positions"][0]["qty"] == "0.002"
+    assert copy_of(rep, "me")["positions"][0]["qty"] == "0.002"
 
 
 def test_every_copier_quantity_is_a_multiple_of_the_step():
@@ -138,7 +119,7 @@ def test_copier_fills_round_up_to_the_tick_for_buys_and_down_for_sells():
     assert price["b_close"] == "60013.1"     # short close = buy
     assert price["a_eth"] == "3001.84"
     assert price["a_eth_close"] == "3000.62"
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     # BTC: open fee 0.05 × 60013.1 × 0.0006 = 1.800393; pnl (59988.9 − 60013.1) × 0.05 = −1.21;
     # close fee 0.05 × 59988.9 × 0.0006 = 1.799667.
     # ETH (0.1): open fee 0.1 × 3001.84 × 0.0006 = 0.1801104; pnl (3000.62 − 3001.84) × 0.1
@@ -146,7 +127,7 @@ def test_copier_fills_round_up_to_the_tick_for_buys_and_down_for_sells():
     assert D(me["realized_pnl"]) == D("-1.332")
     assert D(me["fees"]) == D("1.800393") + D("1.799667") + D("0.1801104") + D("0.1800372")
     assert D(me["wallet"]) == D("1000") - D("1.332") - D("3.9602076")
-    you = _copy(rep, "you", "bob")
+    you = copy_of(rep, "you", "bob")
     # Short: pnl (59988.9 − 60013.1) × 0.05 = −1.21 again.
     assert D(you["realized_pnl"]) == D("-1.21")
 
@@ -183,7 +164,7 @@ def test_second_maintenance_tier_is_used_for_its_notional_band():
     # (tier 1 would give 59698.49...).
     (pos,) = rep["traders"]["bob"]["positions"]
     assert pos["margin"] == "24000"
-    assert _close_to(pos["liq_price"], "59722.9219143576826")
+    assert close_to(pos["liq_price"], "59722.9219143576826")
 
 
 def test_tier_above_the_last_cap_is_the_last_tier():
@@ -191,7 +172,7 @@ def test_tier_above_the_last_cap_is_the_last_tier():
     # notional 6,060,000 > 6,000,000 → last tier (1 %, 15,000); margin 60,600.
     # liq = (6,060,000 − 60,600 − 15,000) / (101 × 0.99) = 59849.98499849985...
     (pos,) = rep["traders"]["bob"]["positions"]
-    assert _close_to(pos["liq_price"], "59849.9849984998500")
+    assert close_to(pos["liq_price"], "59849.9849984998500")
 
 
 def test_tier_is_chosen_by_notional_at_the_current_price():
@@ -199,13 +180,13 @@ def test_tier_is_chosen_by_notional_at_the_current_price():
     rep_before = run(s)
     # At 60000: notional 1,980,000 → tier 1; margin 19,800.
     # liq = (1,980,000 − 19,800) / (33 × 0.995) = 59698.49246231155...
-    assert _close_to(rep_before["traders"]["bob"]["positions"][0]["liq_price"],
+    assert close_to(rep_before["traders"]["bob"]["positions"][0]["liq_price"],
                      "59698.4924623115578")
     s.add(3000, "price", symbol="BTCUSDT", price="61000")
     rep = run(s)
     # At 61000: notional 2,013,000 → tier 2.
     # liq = (1,980,000 − 19,800 − 5,000) / (33 × 0.9925) = 59696.20639645828...
-    assert _close_to(rep["traders"]["bob"]["positions"][0]["liq_price"],
+    assert close_to(rep["traders"]["bob"]["positions"][0]["liq_price"],
                      "59696.2063964582856")
 
 
@@ -238,7 +219,7 @@ def test_default_instrument_steps_and_max_leverage():
     s.add(1000, "open", "eth_ok", trader="bob", symbol="ETHUSDT", side="long", qty="0.02",
           price="3000", leverage=10, margin_mode="isolated")
     rep = run(s)
-    assert _rejected_ids(rep) == ["eth_bad_step", "sol_lev_51", "btc_lev_101"]
+    assert rejected_ids(rep) == ["eth_bad_step", "sol_lev_51", "btc_lev_101"]
     pos = {p["symbol"]: p for p in rep["traders"]["bob"]["positions"]}
     assert (pos["SOLUSDT"]["qty"], pos["SOLUSDT"]["leverage"]) == ("1.1", "50")
     assert (pos["BTCUSDT"]["qty"], pos["BTCUSDT"]["leverage"]) == ("0.001", "100")
@@ -267,16 +248,16 @@ def test_custom_instrument_defines_step_min_tick_leverage_and_tiers():
     s.add(2000, "open", "o1", trader="alice", symbol="XYZUSDT", side="long", qty="3",
           price="100", leverage=10, margin_mode="isolated")
     rep = run(s)
-    assert _rejected_ids(rep) == ["below_min", "not_step", "lev_21"]
+    assert rejected_ids(rep) == ["below_min", "not_step", "lev_21"]
     (pos,) = rep["traders"]["alice"]["positions"]
     # Trader: margin 3 × 100 / 10 = 30; notional 300 → MMR 2 %:
     # liq = (300 − 30) / (3 × 0.98) = 91.83673469387755...
     assert pos["margin"] == "30"
-    assert _close_to(pos["liq_price"], "91.8367346938775510")
+    assert close_to(pos["liq_price"], "91.8367346938775510")
     # Copier buy fill: 100 × 1.0002 = 100.02 → up to the 0.05 tick → 100.05; qty 3 × 1 = 3.
-    (out,) = _outs(rep, "me", "o1")
+    (out,) = outcomes_where(rep, "me", "o1")
     assert (out["status"], out["qty"], out["price"]) == ("copied", "3", "100.05")
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     # margin 3 × 100.05 / 10 = 30.015; fee 3 × 100.05 × 0.0006 = 0.18009.
     assert D(me["positions"][0]["margin"]) == D("30.015")
     assert D(me["fees"]) == D("0.18009")
@@ -293,7 +274,7 @@ def test_fee_rate_of_a_trader_fill_overrides_the_taker_fee_for_the_trader_only()
     rep = run(s)
     # Alice: open fee 0.5 × 60000 × 0.0002 = 6; close pnl (61000 − 60000) × 0.5 = 500, fee 0.
     assert D(rep["traders"]["alice"]["wallet"]) == D("10494")
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     # Copier (0.05) pays the taker fee: 0.05 × 60000 × 0.0006 = 1.8 and
     # 0.05 × 61000 × 0.0006 = 1.83; pnl 0.05 × 1000 = 50.
     assert D(me["fees"]) == D("3.63")
@@ -313,4 +294,4 @@ def test_configured_taker_fee_applies_to_trader_and_copier():
     rep = run(s)
     # Alice fee 0.5 × 60000 × 0.001 = 30; copier 0.05 × 60000 × 0.001 = 3.
     assert D(rep["traders"]["alice"]["wallet"]) == D("9970")
-    assert D(_copy(rep, "me")["fees"]) == D("3")
+    assert D(copy_of(rep, "me")["fees"]) == D("3")

@@ -6,20 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from tests.scenario import Scenario, run
+from tests.scenario import Scenario, copy_of, outcomes_where, run, trader_open
 
 D = Decimal
-
-
-def _copy(rep, copier, trader="alice"):
-    (c,) = [c for c in rep["copies"] if c["copier"] == copier and c["trader"] == trader]
-    return c
-
-
-def _outs(rep, copier=None, event_id=None):
-    return [o for o in rep["outcomes"]
-            if (copier is None or o["copier"] == copier)
-            and (event_id is None or o["event_id"] == event_id)]
 
 
 def _rejected(rep, event_id):
@@ -41,19 +30,12 @@ def _alice(balance: str = "10000", copier: bool = True) -> Scenario:
     return s
 
 
-def _open(s: Scenario, at: int, id_: str, side: str = "long", qty: str = "0.5",
-          price: str = "60000", leverage=10, margin_mode: str = "isolated",
-          symbol: str = "BTCUSDT") -> None:
-    s.add(at, "open", id_, trader="alice", symbol=symbol, side=side, qty=qty, price=price,
-          leverage=leverage, margin_mode=margin_mode)
-
-
 def _assert_unchanged_after(rep_before, rep_after, event_id):
     """A rejected action leaves the trader and the copies exactly as they were."""
     _rejected(rep_after, event_id)
     assert rep_after["traders"] == rep_before["traders"]
     assert rep_after["copies"] == rep_before["copies"]
-    assert _outs(rep_after, event_id=event_id) == []
+    assert outcomes_where(rep_after, event_id=event_id) == []
 
 
 # ---------------------------------------------------------------------------- accepted
@@ -61,7 +43,7 @@ def _assert_unchanged_after(rep_before, rep_after, event_id):
 
 def test_open_and_close_long_realizes_price_minus_entry_and_charges_fees():
     s = _alice(copier=False)
-    _open(s, 2000, "o1")
+    trader_open(s, 2000, "o1")
     s.add(3000, "close", "c1", trader="alice", symbol="BTCUSDT", price="61000")
     rep = run(s)
     # −18 (0.5 × 60000 × 0.0006) + 500 ((61000 − 60000) × 0.5) − 18.3 (0.5 × 61000 × 0.0006)
@@ -71,7 +53,7 @@ def test_open_and_close_long_realizes_price_minus_entry_and_charges_fees():
 
 def test_open_and_close_short_realizes_entry_minus_price():
     s = _alice(copier=False)
-    _open(s, 2000, "o1", side="short")
+    trader_open(s, 2000, "o1", side="short")
     s.add(3000, "close", "c1", trader="alice", symbol="BTCUSDT", price="61000", qty="0.5")
     rep = run(s)
     # −18 − 500 ((60000 − 61000) × 0.5) − 18.3
@@ -80,8 +62,8 @@ def test_open_and_close_short_realizes_entry_minus_price():
 
 def test_increase_on_the_same_side_averages_the_entry():
     s = _alice(copier=False)
-    _open(s, 2000, "o1")
-    _open(s, 3000, "o2", price="61000")
+    trader_open(s, 2000, "o1")
+    trader_open(s, 3000, "o2", price="61000")
     rep = run(s)
     (pos,) = rep["traders"]["alice"]["positions"]
     # entry (0.5 × 60000 + 0.5 × 61000) / 1 = 60500; margin 1 × 60500 / 10 = 6050.
@@ -93,7 +75,7 @@ def test_increase_on_the_same_side_averages_the_entry():
 
 def test_partial_close_keeps_the_rest_and_its_entry():
     s = _alice(copier=False)
-    _open(s, 2000, "o1")
+    trader_open(s, 2000, "o1")
     s.add(3000, "close", "c1", trader="alice", symbol="BTCUSDT", price="59000", qty="0.2")
     rep = run(s)
     (pos,) = rep["traders"]["alice"]["positions"]
@@ -106,7 +88,7 @@ def test_partial_close_keeps_the_rest_and_its_entry():
 
 def test_margin_plus_fee_exactly_equal_to_available_is_accepted():
     s = _alice(balance="6036", copier=False)
-    _open(s, 2000, "o1", qty="1")  # margin 6000 + fee 36 = 6036: not exceeding
+    trader_open(s, 2000, "o1", qty="1")  # margin 6000 + fee 36 = 6036: not exceeding
     rep = run(s)
     assert rep["rejected"] == []
     assert D(rep["traders"]["alice"]["wallet"]) == D("6000")
@@ -117,9 +99,9 @@ def test_margin_plus_fee_exactly_equal_to_available_is_accepted():
 
 def test_open_rejected_when_the_other_side_is_open():
     s = _alice()
-    _open(s, 2000, "o1")
+    trader_open(s, 2000, "o1")
     before = run(s)
-    _open(s, 3000, "bad", side="short", qty="0.1")
+    trader_open(s, 3000, "bad", side="short", qty="0.1")
     _assert_unchanged_after(before, run(s), "bad")
 
 
@@ -127,18 +109,18 @@ def test_open_rejected_when_the_other_side_is_open():
                          ids=["leverage", "margin_mode"])
 def test_open_rejected_when_leverage_or_margin_mode_differ(leverage, mode):
     s = _alice()
-    _open(s, 2000, "o1")
+    trader_open(s, 2000, "o1")
     before = run(s)
-    _open(s, 3000, "bad", qty="0.1", leverage=leverage, margin_mode=mode)
+    trader_open(s, 3000, "bad", qty="0.1", leverage=leverage, margin_mode=mode)
     _assert_unchanged_after(before, run(s), "bad")
 
 
 @pytest.mark.parametrize("qty", ["0.0015", "0", "0.0001"])
 def test_open_rejected_when_qty_is_not_a_positive_multiple_of_the_step(qty):
     s = _alice()
-    _open(s, 2000, "o1")
+    trader_open(s, 2000, "o1")
     before = run(s)
-    _open(s, 3000, "bad", qty=qty)
+    trader_open(s, 3000, "bad", qty=qty)
     _assert_unchanged_after(before, run(s), "bad")
 
 
@@ -161,14 +143,14 @@ def test_open_rejected_when_qty_is_below_min_qty():
 def test_open_rejected_when_leverage_is_outside_1_to_max(leverage):
     s = _alice()
     before = run(s)
-    _open(s, 2000, "bad", leverage=leverage)
+    trader_open(s, 2000, "bad", leverage=leverage)
     _assert_unchanged_after(before, run(s), "bad")
 
 
 @pytest.mark.parametrize("leverage", [1, 100])
 def test_open_accepted_at_the_leverage_bounds(leverage):
     s = _alice(balance="100000", copier=False)
-    _open(s, 2000, "o1", leverage=leverage)
+    trader_open(s, 2000, "o1", leverage=leverage)
     rep = run(s)
     assert rep["rejected"] == []
     assert rep["traders"]["alice"]["positions"][0]["leverage"] == str(leverage)
@@ -177,16 +159,16 @@ def test_open_accepted_at_the_leverage_bounds(leverage):
 def test_open_rejected_when_margin_plus_fee_exceed_available():
     s = _alice(balance="6035.99")
     before = run(s)
-    _open(s, 2000, "bad", qty="1")  # needs 6000 + 36 = 6036 > 6035.99
+    trader_open(s, 2000, "bad", qty="1")  # needs 6000 + 36 = 6036 > 6035.99
     _assert_unchanged_after(before, run(s), "bad")
 
 
 def test_open_rejected_when_an_existing_position_leaves_too_little_available():
     s = _alice()
-    _open(s, 2000, "o1", qty="1.6")  # margin 9600 + fee 57.6: available 342.4 left
+    trader_open(s, 2000, "o1", qty="1.6")  # margin 9600 + fee 57.6: available 342.4 left
     before = run(s)
     # 0.06 more: margin 360 + fee 2.16 = 362.16 > 342.4
-    _open(s, 3000, "bad", qty="0.06")
+    trader_open(s, 3000, "bad", qty="0.06")
     _assert_unchanged_after(before, run(s), "bad")
 
 
@@ -199,7 +181,7 @@ def test_close_rejected_with_no_position():
 
 def test_close_rejected_when_qty_exceeds_the_position():
     s = _alice()
-    _open(s, 2000, "o1")
+    trader_open(s, 2000, "o1")
     before = run(s)
     s.add(3000, "close", "bad", trader="alice", symbol="BTCUSDT", price="60000", qty="0.501")
     _assert_unchanged_after(before, run(s), "bad")
@@ -207,7 +189,7 @@ def test_close_rejected_when_qty_exceeds_the_position():
 
 def test_leverage_change_rejected_when_the_margin_increase_is_unaffordable():
     s = _alice()
-    _open(s, 2000, "o1", qty="1.6")  # margin 9600, fee 57.6 → wallet 9942.4, available 342.4
+    trader_open(s, 2000, "o1", qty="1.6")  # margin 9600, fee 57.6 → wallet 9942.4, available 342.4
     before = run(s)
     # 5×: margin 19200, +9600 > 342.4
     s.add(3000, "leverage", "bad", trader="alice", symbol="BTCUSDT", leverage=5)
@@ -216,7 +198,7 @@ def test_leverage_change_rejected_when_the_margin_increase_is_unaffordable():
 
 def test_leverage_change_sets_the_margin_to_qty_times_entry_over_leverage():
     s = _alice()
-    _open(s, 2000, "o1", qty="1.6")
+    trader_open(s, 2000, "o1", qty="1.6")
     s.add(3000, "leverage", "l20", trader="alice", symbol="BTCUSDT", leverage=20)
     s.add(4000, "leverage", "l15", trader="alice", symbol="BTCUSDT", leverage=15)
     rep = run(s)
@@ -230,10 +212,10 @@ def test_leverage_change_sets_the_margin_to_qty_times_entry_over_leverage():
 
 def test_later_opens_use_the_new_leverage():
     s = _alice(copier=False)
-    _open(s, 2000, "o1")
+    trader_open(s, 2000, "o1")
     s.add(3000, "leverage", "l20", trader="alice", symbol="BTCUSDT", leverage=20)
-    _open(s, 4000, "o2", leverage=20)
-    _open(s, 5000, "bad", leverage=10)
+    trader_open(s, 4000, "o2", leverage=20)
+    trader_open(s, 5000, "bad", leverage=10)
     rep = run(s)
     assert [r["event_id"] for r in rep["rejected"]] == ["bad"]
     (pos,) = rep["traders"]["alice"]["positions"]
@@ -251,10 +233,10 @@ def test_leverage_event_with_no_position_is_accepted_and_changes_nothing():
     assert after["copies"] == before["copies"]
     assert after["outcomes"] == []
     # The next open names its own leverage.
-    _open(s, 3000, "o1", leverage=10)
+    trader_open(s, 3000, "o1", leverage=10)
     rep = run(s)
     assert rep["traders"]["alice"]["positions"][0]["leverage"] == "10"
-    assert _outs(rep, "me")[0]["action"] == "open"
+    assert outcomes_where(rep, "me")[0]["action"] == "open"
 
 
 @pytest.mark.parametrize("leverage", [0, 101])
@@ -267,7 +249,7 @@ def test_leverage_event_outside_1_to_max_is_rejected_even_with_no_position(lever
 @pytest.mark.parametrize("leverage", [0, 101])
 def test_leverage_event_outside_1_to_max_is_rejected_with_a_position(leverage):
     s = _alice()
-    _open(s, 2000, "o1")
+    trader_open(s, 2000, "o1")
     before = run(s)
     s.add(3000, "leverage", "bad", trader="alice", symbol="BTCUSDT", leverage=leverage)
     _assert_unchanged_after(before, run(s), "bad")
@@ -278,8 +260,8 @@ def test_leverage_event_outside_1_to_max_is_rejected_with_a_position(leverage):
 
 def test_a_rejected_open_does_not_move_the_last_price():
     s = _alice()
-    _open(s, 2000, "o1")
-    _open(s, 3000, "bad", side="short", price="70000")
+    trader_open(s, 2000, "o1")
+    trader_open(s, 3000, "bad", side="short", price="70000")
     rep = run(s)
     _rejected(rep, "bad")
     # Still valued at 60000, not 70000.
@@ -294,15 +276,15 @@ def test_trader_fill_sets_the_last_price_and_copier_fills_do_not():
     s.add(500, "copy", copier="me", trader="alice", mode="fixed_ratio", investment="1000",
           ratio="0.1")
     s.add(1000, "price", symbol="BTCUSDT", price="60000")
-    _open(s, 2000, "o1", price="60100")
+    trader_open(s, 2000, "o1", price="60100")
     rep = run(s)
     # Last price = alice's fill 60100 (not the earlier 60000): her uPnL is 0.
     assert D(rep["traders"]["alice"]["positions"][0]["unrealized_pnl"]) == 0
     # Copier buys at 60100 × 1.0002 = 60112.02 → 60112.1, but the last price stays 60100:
     # copier uPnL (60100 − 60112.1) × 0.05 = −0.605.
-    (out,) = _outs(rep, "me", "o1")
+    (out,) = outcomes_where(rep, "me", "o1")
     assert out["price"] == "60112.1"
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     assert D(me["positions"][0]["unrealized_pnl"]) == D("-0.605")
 
 
@@ -316,7 +298,7 @@ def _smart_example() -> Scenario:
     s.add(0, "deposit", account="me", amount="2000")
     s.add(500, "copy", copier="me", trader="alice", mode="smart", investment="1000")
     s.add(1000, "price", symbol="BTCUSDT", price="60000")
-    _open(s, 2000, "o1")
+    trader_open(s, 2000, "o1")
     return s
 
 
@@ -324,14 +306,14 @@ def test_utilization_of_an_open_is_its_margin_over_equity():
     rep = run(_smart_example())
     # u = (0.5 × 60000 / 10) / 10000 = 0.3 → M = 300;
     # qty = floor_step(300 / (60000 × 0.1006)) = floor_step(0.04970…) = 0.049.
-    (out,) = _outs(rep, "me", "o1")
+    (out,) = outcomes_where(rep, "me", "o1")
     assert (out["status"], out["qty"]) == ("copied", "0.049")
 
 
 def test_utilization_of_an_increase_uses_this_fill_and_equity_at_last_prices():
     s = _smart_example()
     s.add(3000, "price", symbol="BTCUSDT", price="61000")
-    _open(s, 4000, "o2", qty="0.2", price="62000")
+    trader_open(s, 4000, "o2", qty="0.2", price="62000")
     rep = run(s)
     # Copier after o1: 0.049 at 60000, wallet 1000 − 1.764 = 998.236.
     # Alice's equity just before o2, at the last price 61000 (not her fill 62000):
@@ -341,10 +323,10 @@ def test_utilization_of_an_increase_uses_this_fill_and_equity_at_last_prices():
     # M = 1240 × 1096.236 / 10482 = 129.6825…;
     # qty = floor_step(129.6825… / (62000 × 0.1006 = 6237.2)) = floor_step(0.020791…) = 0.020.
     # (Equity valued at 62000 would give 0.019; the whole position's margin far more.)
-    (out,) = _outs(rep, "me", "o2")
+    (out,) = outcomes_where(rep, "me", "o2")
     assert (out["action"], out["status"], out["qty"], out["price"]) == (
         "increase", "copied", "0.02", "62000")
-    me = _copy(rep, "me")
+    me = copy_of(rep, "me")
     assert me["positions"][0]["qty"] == "0.069"
     # fees 1.764 + 0.02 × 62000 × 0.0006 = 1.764 + 0.744
     assert D(me["fees"]) == D("2.508")
