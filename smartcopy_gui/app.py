@@ -73,6 +73,9 @@ def run_gui(db_path: Path | str | None = None, seed: int = DEFAULT_SEED,
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv)
     app.setApplicationName("SmartCopy")
     app.setOrganizationName("SmartCopy")
+    # Closing the window must not end the Qt loop that qasync runs on before _main has
+    # stopped the controller (saved the world, closed the store): _main ends the loop.
+    app.setQuitOnLastWindowClosed(False)
     crash = CrashReporter(str(logs))
     crash.install()
     loop = qasync.QEventLoop(app)

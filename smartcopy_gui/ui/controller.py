@@ -103,8 +103,8 @@ class Controller(QObject):
     async def stop(self) -> None:
         """Stop the clock, let running work finish, save the world, close the store."""
         self.timer.stop()
-        for task in list(self._tasks):
-            await asyncio.gather(task, return_exceptions=True)
+        while self._tasks:  # a finishing tick can spawn more (the trader detail's reads)
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.session is not None:
             await self.engine.call(self.session.close)
             self.session = None
