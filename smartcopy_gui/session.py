@@ -195,15 +195,21 @@ class Session:
         return self.world is not None and self.world.needs_backfill()
 
     def backfill(self, days: int, progress: Callable[[int, int], None] | None = None,
-                 demo_deposit: Decimal = DEMO_DEPOSIT) -> None:
+                 demo_deposit: Decimal = DEMO_DEPOSIT,
+                 stop: Callable[[], bool] | None = None) -> bool:
         """Build ``days`` of simulated history, reporting (days done, days) as it goes;
-        then, if the contract account is empty, deposit ``demo_deposit`` demo USDT."""
+        then, if the contract account is empty, deposit ``demo_deposit`` demo USDT.
+        ``stop`` can end it after any day (the next launch carries on); returns whether
+        the history is complete."""
         if self.world is None:
-            return
-        self.world.backfill(days, progress=progress)
+            return True
+        self.world.backfill(days, progress=progress, stop=stop)
         self.world.save()
+        if self.world.needs_backfill():
+            return False
         if demo_deposit > 0 and self.contract_balance() == 0:
             self.deposit(demo_deposit)
+        return True
 
     def advance(self, sim_ms: int) -> None:
         """Run the live world ``sim_ms`` simulated milliseconds further."""

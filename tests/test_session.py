@@ -121,3 +121,21 @@ def test_cancel_releases_the_copy_wallet_to_the_contract_account(session):
     assert row.status == "cancelled" and row.released == released and row.equity == 0
     assert session.position_pairs() == []
     assert session.cancel(SCALPER)[0].status == "rejected"  # nothing left to cancel
+
+
+def test_a_backfill_stopped_early_is_unfinished_and_the_next_launch_carries_on(db_path):
+    s = open_session(db_path)
+    seen = []
+    complete = s.backfill(4, progress=lambda done, total: seen.append(done),
+                          stop=lambda: len(seen) >= 2)
+    assert not complete and seen == [1, 2]
+    assert s.needs_backfill() and s.contract_balance() == 0  # no demo money yet
+    s.close()
+
+    again = open_session(db_path)
+    assert again.needs_backfill()
+    seen.clear()
+    assert again.backfill(4, progress=lambda done, total: seen.append(done))
+    assert seen == [3, 4]  # from where it stopped, not from the start
+    assert not again.needs_backfill() and again.contract_balance() == DEMO_DEPOSIT
+    again.close()

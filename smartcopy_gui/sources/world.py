@@ -253,9 +253,12 @@ class World:
 
     def backfill(self, days: int = BACKFILL_DAYS,
                  progress: Callable[[int, int], None] | None = None,
-                 step_ms: int = BACKFILL_STEP_MS) -> AdvanceReport:
+                 step_ms: int = BACKFILL_STEP_MS,
+                 stop: Callable[[], bool] | None = None) -> AdvanceReport:
         """Build the history: ``days`` from the world's start (continuing an interrupted
-        backfill), saving after each day and reporting (days done, days)."""
+        backfill), saving after each day and reporting (days done, days). When ``stop``
+        says so after a day, it returns early: the history is then still unfinished
+        (``needs_backfill``) and the next call carries on from that day."""
         end = self.start_ts + days * DAY_MS
         report = AdvanceReport()
         while self.now < end:
@@ -264,6 +267,8 @@ class World:
             self.save()
             if progress is not None:
                 progress((self.now - self.start_ts) // DAY_MS, days)
+            if stop is not None and self.now < end and stop():
+                return report
         self.backfilled_to = self.now
         self.target = max(self.target, self.now)
         self.save()
