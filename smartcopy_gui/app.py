@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -88,6 +89,14 @@ def run_gui(db_path: Path | str | None = None, seed: int = DEFAULT_SEED,
     app.lastWindowClosed.connect(closed.set)
     if quit_after_ms is not None:
         QTimer.singleShot(quit_after_ms, window.close)
+    # Ctrl+C in the terminal or a TERM from the session closes the window as the user
+    # would: the world is saved and the store closed. (The controller's clock keeps
+    # the interpreter running often enough for Python to see the signal.)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: QTimer.singleShot(0, window.close))
+    wake = QTimer()  # Python runs signal handlers only when it runs: wake it up
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
     try:
         with loop:
             loop.run_until_complete(_main(controller, closed, backfill_days))
@@ -101,6 +110,8 @@ async def _main(controller: Any, closed: asyncio.Event, backfill_days: int) -> N
     start = asyncio.ensure_future(controller.start(backfill_days))
     await closed.wait()
     if not start.done():
-        # Closed during the first-launch backfill: let it finish its current step.
+        # Closed during the first-launch backfill: it ends after the current simulated
+        # day, and the next launch carries on from there.
+        controller.interrupt()
         await asyncio.gather(start, return_exceptions=True)
     await controller.stop()

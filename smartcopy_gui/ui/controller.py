@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 
 from ..session import ActivityRow, Session, SessionSnapshot
 from ..store.stats import TraderStats
+from .copies_panel import MODE_WORDS
 from .qt import QObject, QTimer, Signal, Slot
 
 log = logging.getLogger("smartcopy.ui")
@@ -29,6 +31,9 @@ T = TypeVar("T")
 TICK_MS = 200
 STATS_EVERY_TICKS = 10
 SPEEDS = (1, 10, 60, 600)
+# A tick that finds the engine busy is skipped and its wall time carried to the next
+# one, up to this much (a machine that slept for an hour does not jump the world).
+MAX_CATCH_UP_MS = 2_000
 
 
 class EngineThread:
@@ -80,17 +85,25 @@ class Controller(QObject):
         self._last_tick = time.monotonic()
         self._activity_seq = 0
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = threading.Event()  # read by the engine thread during a backfill
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.on_timeout)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, backfill_days: int = 90) -> None:
-        """Open the session; on a first launch build the history first."""
+        """Open the session; on a first launch build the history first. A ``stop()``
+        during that build ends it after the current simulated day (the next launch
+        carries on), and the world does not start."""
         self.session = await self.engine.call(self._session_factory)
         if await self.engine.call(self.session.needs_backfill):
-            await self.engine.call(self.session.backfill, backfill_days,
-                                   self._report_progress)
+            complete = await self.engine.call(self.session.backfill, backfill_days,
+                                              self._report_progress,
+                                              stop=self._stopping.is_set)
+            if not complete:
+                return
+        if self._stopping.is_set():
+            return
         await self.refresh(with_stats=True)
         self._last_tick = time.monotonic()
         self.timer.start()
@@ -100,8 +113,13 @@ class Controller(QObject):
         # Called on the engine thread: a queued signal carries it to the GUI thread.
         self.backfill_progress.emit(done, total)
 
+    def interrupt(self) -> None:
+        """Ask a running first-launch build to end after its current day."""
+        self._stopping.set()
+
     async def stop(self) -> None:
         """Stop the clock, let running work finish, save the world, close the store."""
+        self._stopping.set()
         self.timer.stop()
         while self._tasks:  # a finishing tick can spawn more (the trader detail's reads)
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -135,11 +153,11 @@ class Controller(QObject):
 
     @Slot()
     def on_timeout(self) -> None:
-        now = time.monotonic()
-        elapsed_ms = int((now - self._last_tick) * 1000)
-        self._last_tick = now
         if self.busy or self.session is None:
-            return
+            return  # the time keeps counting: the next tick catches up
+        now = time.monotonic()
+        elapsed_ms = min(int((now - self._last_tick) * 1000), MAX_CATCH_UP_MS)
+        self._last_tick = now
         sim_ms = 0 if self.paused else elapsed_ms * self.speed
         self._ticks += 1
         self.spawn(self._tick(sim_ms, with_stats=self._ticks % STATS_EVERY_TICKS == 0))
@@ -169,8 +187,9 @@ class Controller(QObject):
                             session.roi_samples())
         if with_stats:
             update.stats = session.trader_stats()
-        update.copy_labels = [(c.copy_id, f"#{c.copy_id} {c.trader_name} ({c.mode})")
-                              for c in update.snapshot.copies]
+        update.copy_labels = [
+            (c.copy_id, f"#{c.copy_id} {c.trader_name} ({MODE_WORDS.get(c.mode, c.mode)})")
+            for c in update.snapshot.copies]
         return update
 
     # ------------------------------------------------------------------ reads for dialogs
