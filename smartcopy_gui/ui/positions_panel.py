@@ -23,6 +23,7 @@ applies the latest state at most every ``FLUSH_MS`` so a fast world stays smooth
 
 from __future__ import annotations
 
+import html
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -147,14 +148,19 @@ def fmt_pp(value: Decimal | None) -> str:
     return "—" if value is None else f"{value * 100:+.2f}"
 
 
-def fit_columns(table: QtWidgets.QTableView, numeric_sample: str = "-000,000.00") -> None:
+def fit_columns(table: QtWidgets.QTableView, numeric_sample: str = "-000,000.00",
+                bounded: Iterable[int] = ()) -> None:
     """Size columns to their contents, numeric (right-aligned) ones at least as wide as
-    ``numeric_sample`` so growing values are not elided. Call when rows are added, never
-    per value update: resizing per tick is what makes busy tables lag."""
+    ``numeric_sample`` so growing values are not elided, except the ``bounded`` columns,
+    whose values cannot outgrow their header (a rate, a count of days). Call when rows
+    are added, never per value update: resizing per tick is what makes busy tables lag."""
     table.resizeColumnsToContents()
     model, header = table.model(), table.horizontalHeader()
     floor = table.fontMetrics().horizontalAdvance(numeric_sample) + 12
+    skip = set(bounded)
     for section in range(model.columnCount()):
+        if section in skip:
+            continue
         if model.index(0, section).data(Qt.ItemDataRole.TextAlignmentRole) is not None:
             header.resizeSection(section, max(header.sectionSize(section), floor))
 
@@ -345,6 +351,12 @@ class PositionsPanel(QtWidgets.QWidget):
             "No open positions. Copy a trader to see its positions next to yours.",
             objectName="positions_hint")
         self.hint.setStyleSheet("color: #6e7781")
+        # The "why" of the selected row (the first when none is), in full: the table's
+        # last column is often scrolled out of view on a narrow window.
+        self.why = QtWidgets.QLabel(objectName="positions_why")
+        self.why.setWordWrap(True)
+        self.why.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.why.hide()
         self.chart = RoiChart()
         self._history: dict[int, deque[tuple[int, Decimal, Decimal]]] = {}
         self._pending: list[PositionPair] | None = None
@@ -361,6 +373,7 @@ class PositionsPanel(QtWidgets.QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.hint)
         left_layout.addWidget(self.table, 1)
+        left_layout.addWidget(self.why)
         self.splitter = QtWidgets.QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.chart)
@@ -434,10 +447,26 @@ class PositionsPanel(QtWidgets.QWidget):
             for copy_id, trader in sorted({(p.copy_id, p.trader) for p in pairs}):
                 self.chart.ensure_copy(copy_id, f"#{copy_id} {trader}")
             self.hint.setVisible(not pairs)
+            self._show_why()
         if self._chart_dirty:
             self._chart_dirty = False
             selected = self.chart.selected_copy()
             self.chart.show_history(self.roi_history(selected) if selected is not None else [])
+
+    def _show_why(self) -> None:
+        current = self.table.currentIndex()
+        if current.isValid():
+            row = current.row()
+        else:  # no row picked: the first of the copy the chart shows, else the first
+            chosen = self.chart.selected_copy()
+            row = next((i for i, p in enumerate(self.model.rows) if p.copy_id == chosen), 0)
+        if row >= self.model.rowCount():
+            self.why.hide()
+            return
+        pair: PositionPair = self.model.rows[row]
+        self.why.setText(f"<b>Why #{pair.copy_id} {pair.trader} · {pair.symbol} differs:</b> "
+                         f"{html.escape(pair.why)}")
+        self.why.show()
 
     def _schedule(self) -> None:
         if not self.flush_timer.isActive():
@@ -457,11 +486,13 @@ class PositionsPanel(QtWidgets.QWidget):
         if current.isValid():
             copy_id, _symbol = current.siblingAtColumn(0).data(KEY_ROLE)
             self.chart.select(copy_id)
+        self._show_why()
 
     @Slot(int)
     def on_chart_copy_selected(self, copy_id: int) -> None:
         self.chart.show_history(self.roi_history(copy_id))
         self._chart_dirty = False
+        self._show_why()
         if copy_id != self._shown_copy:
             self._shown_copy = copy_id
             self.copy_selected.emit(copy_id)

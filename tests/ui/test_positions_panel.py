@@ -136,6 +136,36 @@ def test_row_tooltip_is_why(qtbot, panel):
     assert cell(panel, eth, "Symbol", tip) == eth_pair_uncopied().why
 
 
+def test_the_selected_rows_reason_is_spelled_out_under_the_table(qtbot, panel):
+    panel.show()
+    assert not panel.why.isVisible()  # nothing to explain yet
+    show_pairs(qtbot, panel, [btc_pair(), eth_pair_uncopied()])
+    btc, eth = row_of(panel, "BTCUSDT"), row_of(panel, "ETHUSDT")
+    assert panel.why.isVisible()
+    first = btc_pair() if btc == 0 else eth_pair_uncopied()
+    assert first.why in panel.why.text()  # no row selected: the first row's reason
+
+    rect = panel.table.visualRect(panel.table.model().index(eth, 1))
+    qtbot.mouseClick(panel.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert "ETHUSDT" in panel.why.text()
+    assert eth_pair_uncopied().why in panel.why.text()
+
+    show_pairs(qtbot, panel, [])
+    qtbot.waitUntil(lambda: not panel.why.isVisible(), timeout=2000)
+
+
+def test_with_no_row_picked_the_reason_follows_the_chart_s_copy(qtbot, panel):
+    panel.show()
+    bob = replace(btc_pair(), copy_id=2, trader="bob", why="bumped to the minimum quantity")
+    show_pairs(qtbot, panel, [btc_pair(), bob])
+    panel.add_roi_sample(1, 1_000, D(0), D(0))
+    panel.add_roi_sample(2, 1_000, D(0), D(0))
+    panel.select_copy(2)
+    assert "#2 bob" in panel.why.text() and bob.why in panel.why.text()
+    panel.select_copy(1)
+    assert "#1 alice" in panel.why.text() and btc_pair().why in panel.why.text()
+
+
 def test_missing_side_shows_dash_and_the_reason(qtbot, panel):
     show_pairs(qtbot, panel, [eth_pair_uncopied()])
 
