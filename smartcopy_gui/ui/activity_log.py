@@ -199,6 +199,7 @@ class ActivityLog(QtWidgets.QWidget):
         self.model.append_rows(rows)
         if not self._sized:
             fit_columns(self.table, "000,000.000")
+            self._fit_copy_column()  # labels of copies with no rows yet count too
             self._sized = True
         if self._follow:
             self.table.scrollToBottom()
@@ -218,6 +219,15 @@ class ActivityLog(QtWidgets.QWidget):
             elif self.copy_combo.itemText(i) != label:
                 self.copy_combo.setItemText(i, label)
         self.model.refresh_column(1)
+        self._fit_copy_column()
+
+    def _fit_copy_column(self) -> None:
+        """Widen the Copy column to its longest label (labels change rarely: a new copy)."""
+        header = self.table.horizontalHeader()
+        widest = max((self.table.fontMetrics().horizontalAdvance(label)
+                      for label in self._labels.values()), default=0)
+        if header.sectionSize(1) < widest + 16:
+            header.resizeSection(1, widest + 16)
 
     def export_csv(self, path: str | Path) -> int:
         """Write the rows the filters show, with a header row; returns how many."""

@@ -183,3 +183,27 @@ def test_renders_to_png(qtbot, log):
     qtbot.wait(50)
     path = SHOTS / "activity_log.png"
     assert log.grab().save(str(path))
+
+
+def test_a_renamed_copy_label_is_shown_whole(qtbot, log):
+    log.show()
+    long_label = "#2 Bob the Builder, swing trading with patience (Fixed amount)"
+    log.set_copies([LABELS[0], (2, long_label)])
+    bob = column(log, "Trader").index("t-bob")
+    index = log.table.model().index(bob, 1)
+    assert index.data() == long_label
+    needed = log.table.fontMetrics().horizontalAdvance(long_label)
+    assert log.table.horizontalHeader().sectionSize(1) > needed  # not elided
+
+
+def test_labels_named_before_the_first_rows_are_not_elided(qtbot):
+    widget = ActivityLog()
+    qtbot.addWidget(widget)
+    widget.resize(1200, 360)
+    long_label = "#2 Bob the Builder, swing trading with patience (Fixed amount)"
+    widget.set_copies([LABELS[0], (2, long_label)])
+    widget.append([ROWS[0]])  # copy 1's row first: sizing must not shrink copy 2's label
+    widget.append([ROWS[1]])
+    widget.show()
+    needed = widget.table.fontMetrics().horizontalAdvance(long_label)
+    assert widget.table.horizontalHeader().sectionSize(1) > needed
