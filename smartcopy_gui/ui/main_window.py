@@ -17,7 +17,7 @@ from .copies_panel import CopiesPanel
 from .copy_wizard import CopyRequest, CopyWizard
 from .models import KEY_ROLE, fmt_money
 from .positions_panel import PositionsPanel
-from .qt import QSettings, Qt, QtGui, QtWidgets, Slot
+from .qt import QSettings, Qt, QtCore, QtGui, QtWidgets, Slot
 from .trader_detail import TraderDetailView
 from .trader_list import TraderListView
 
@@ -63,6 +63,18 @@ class DepositDialog(QtWidgets.QDialog):
         self.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
 
 
+def default_size() -> QtCore.QSize:
+    """The first launch's window: most of the screen, up to 1920 × 1080 (the trader
+    list's columns and the positions' divergence all fit from about 1800 wide); 1440 ×
+    900 where the screen says nothing useful (offscreen, or smaller than 1280 × 720)."""
+    screen = QtGui.QGuiApplication.primaryScreen()
+    avail = screen.availableGeometry() if screen is not None else None
+    if avail is None or avail.width() < 1280 or avail.height() < 720:
+        return QtCore.QSize(1440, 900)
+    return QtCore.QSize(min(1920, avail.width() * 92 // 100),
+                        min(1080, avail.height() * 92 // 100))
+
+
 class MainWindow(QtWidgets.QMainWindow):
     """Trader list, trader detail, live positions, copies and activity, as docks."""
 
@@ -78,7 +90,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_toolbar()
         self._build_status()
         self._wire()
-        self.resize(1440, 900)
+        self.resize(default_size())
+        self.resizeDocks([self.trader_dock, self.detail_dock],
+                         [self.width() * 60 // 100, self.width() * 40 // 100],
+                         Qt.Orientation.Horizontal)
         self._restore_layout()
 
     # ------------------------------------------------------------------ building
@@ -110,8 +125,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabifyDockWidget(self.positions_dock, self.copies_dock)
         self.tabifyDockWidget(self.copies_dock, self.activity_dock)
         self.positions_dock.raise_()
-        self.resizeDocks([self.trader_dock, self.detail_dock], [860, 560],
-                         Qt.Orientation.Horizontal)
 
     def _build_toolbar(self) -> None:
         bar = self.addToolBar("World")

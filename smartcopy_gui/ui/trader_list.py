@@ -88,7 +88,7 @@ TRADER_COLUMNS = [
     Column("Win rate", lambda r: r.win_rate, lambda v: fmt_pct(v, 1, signed=False),
            align_right=True,
            tooltip="Closed positions with a positive result / closed positions"),
-    Column("Max drawdown", lambda r: r.max_drawdown, lambda v: fmt_pct(v, 2, signed=False),
+    Column("Max\ndrawdown", lambda r: r.max_drawdown, lambda v: fmt_pct(v, 2, signed=False),
            align_right=True,
            tooltip="Largest fall from a running peak of daily closing equity"),
     Column("Sharpe", lambda r: r.sharpe, fmt_sharpe, align_right=True,
@@ -96,15 +96,18 @@ TRADER_COLUMNS = [
     Column("AUM", lambda r: r.aum, fmt_money, align_right=True,
            tooltip="The trader's wallet plus the investments of its active copies (USDT)"),
     Column("Copiers", lambda r: r.copiers, align_right=True, tooltip="Active copies"),
-    Column("Profit share", lambda r: r.profit_share, fmt_share, align_right=True,
+    Column("Profit\nshare", lambda r: r.profit_share, fmt_share, align_right=True,
            tooltip="Share of a copy's new net realized profit paid to the trader"),
-    Column("Days active", lambda r: r.days_active, align_right=True,
+    Column("Days\nactive", lambda r: r.days_active, align_right=True,
            tooltip="Whole days since the trader was registered"),
-    Column("Copiers' PnL", lambda r: r.copiers_pnl, fmt_money, signed_color, True,
+    Column("Copiers'\nPnL", lambda r: r.copiers_pnl, fmt_money, signed_color, True,
            tooltip="Sum of the PnL of all its copies, active and ended (USDT)"),
     Column("", lambda r: COPY_TEXT, tooltip="Copy this trader"),
 ]
 COPY_COLUMN = len(TRADER_COLUMNS) - 1
+# Columns whose values never outgrow their header: sized to fit, without the money floor.
+BOUNDED_COLUMNS = tuple(i for i, c in enumerate(TRADER_COLUMNS) if c.header in (
+    "Win rate", "Sharpe", "Copiers", "Profit\nshare", "Days\nactive"))
 
 
 class TraderFilterProxy(QSortFilterProxyModel):
@@ -357,7 +360,7 @@ class TraderListView(QtWidgets.QWidget):
         self.model.set_rows([trader_row(s, days) for s in self._stats])
         if self._fit_due:  # new traders are rare; never resize on value updates
             self._fit_due = False
-            fit_columns(self.table, numeric_sample="-00,000.00")
+            fit_columns(self.table, numeric_sample="-00,000.00", bounded=BOUNDED_COLUMNS)
             header = self.table.horizontalHeader()
             header.resizeSection(COPY_COLUMN, self.copy_delegate.sizeHint(
                 self._view_option(), QModelIndex()).width())

@@ -78,9 +78,9 @@ def click_cell(qtbot, view: TraderListView, row: int, col: int) -> None:
 
 
 def test_columns_and_default_window(view):
-    assert headers(view)[:11] == ["Trader", "ROI", "PnL", "Win rate", "Max drawdown",
-                                  "Sharpe", "AUM", "Copiers", "Profit share", "Days active",
-                                  "Copiers' PnL"]
+    assert headers(view)[:11] == ["Trader", "ROI", "PnL", "Win rate", "Max\ndrawdown",
+                                  "Sharpe", "AUM", "Copiers", "Profit\nshare", "Days\nactive",
+                                  "Copiers'\nPnL"]
     assert view.period == 30
     assert view.findChild(type(view.period_switch.group.button(30)), "period_30").isChecked()
     row = column(view, "Trader").index("Alice")
