@@ -25,7 +25,7 @@ def render_all(out_dir: Path, days: int = SHOT_DAYS, seed: int = 7) -> list[Path
     from .app import session_factory
     from .ui.controller import Controller
     from .ui.main_window import MainWindow
-    from .ui.qt import QSettings, QtWidgets
+    from .ui.qt import QSettings, Qt, QtWidgets
 
     out_dir.mkdir(parents=True, exist_ok=True)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
@@ -35,7 +35,9 @@ def render_all(out_dir: Path, days: int = SHOT_DAYS, seed: int = 7) -> list[Path
         settings = QSettings(str(Path(tmp) / "layout.ini"), QSettings.Format.IniFormat)
         controller = Controller(session_factory(Path(tmp) / "shots.db", seed))
         window = MainWindow(controller, settings)
-        window.resize(1600, 1000)
+        window.resize(1920, 1080)  # a common desktop; the first launch fits the screen
+        window.resizeDocks([window.trader_dock, window.detail_dock], [1120, 800],
+                           Qt.Orientation.Horizontal)
         window.show()
         try:
             with loop:
@@ -92,21 +94,20 @@ async def _shoot(app: Any, controller: Any, window: Any, out: Path, days: int) -
     await controller.copy(CopyRequest(ranked[1].trader, "fixed_amount", Decimal("800"),
                                       Decimal("60"), None, Decimal("0.005"), None, None))
     # Run the world on until both copies hold positions next to their traders (at most
-    # two simulated days), so the live panel has something to compare.
+    # six simulated days), so the live panel has something to compare; the ROI chart has
+    # the history since the copies started.
     controller.set_speed(600)
     holding: set[int] = set()
-    for _ in range(2 * 24 * 12):
+    for _ in range(6 * 24 * 12):
         await controller._tick(5 * 60_000, with_stats=False)
         snap = await controller.call("snapshot")
         holding = {p.copy_id for p in snap.pairs if p.copier_pos is not None}
         if len(holding) >= 2:
             break
-    for _ in range(20):  # a little live history for the ROI chart
-        await controller._tick(60_000, with_stats=False)
-    if holding:
-        window.positions.select_copy(min(holding))
     await controller.refresh(with_stats=True)
     await _settle(app, 800)
+    window.positions.table.selectRow(0)  # its chart and its reason, as a user's click would
+    await _settle(app)
     window.trader_list.setFocus()
     grab(window, "main-window")
     grab(window.trader_list, "trader-list")
