@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -344,6 +345,11 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as exc:
         print(f"smartcopy: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (``smartcopy report … | head``): not an error of ours.
+        # Point stdout at /dev/null so the interpreter's final flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

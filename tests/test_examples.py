@@ -65,3 +65,17 @@ def test_liquidation_funding_cancel_example(tmp_path):
     assert carol["released"] == "1016.72893205"
     assert rep["traders"]["carol"]["earned_profit_share"] == carol["profit_share"]
     assert rep["accounts"]["me"]["contract_balance"] == "2016.72893205"
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path):
+    """``smartcopy replay … --json | head -1``: no traceback when the pipe closes."""
+    proc = subprocess.Popen([sys.executable, "-m", "smartcopy_gui", "replay",
+                             str(SCENARIOS / "min-qty-and-funds.jsonl"),
+                             "--db", str(tmp_path / "x.db"), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(1) == b"{"
+    proc.stdout.close()  # the reader goes away before the report is written out
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err
