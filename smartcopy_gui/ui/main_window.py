@@ -15,7 +15,7 @@ from .activity_log import ActivityLog
 from .controller import SPEEDS, Controller, LiveUpdate
 from .copies_panel import CopiesPanel
 from .copy_wizard import CopyRequest, CopyWizard
-from .models import KEY_ROLE, fmt_money
+from .models import fmt_money
 from .positions_panel import PositionsPanel
 from .qt import QSettings, Qt, QtCore, QtGui, QtWidgets, Slot
 from .trader_detail import TraderDetailView
@@ -223,10 +223,11 @@ class MainWindow(QtWidgets.QMainWindow):
             self.trader_list.set_traders(update.stats)
             if self._detail_trader is None and update.stats:
                 # Start on the list's top row (the best ROI), selected, so the detail
-                # beside it is the trader the list highlights.
-                top = self.trader_list.proxy.index(0, 0).data(KEY_ROLE)
-                self._detail_trader = str(top) if top else update.stats[0].trader
-                self.trader_list.select_trader(self._detail_trader)
+                # beside it is the trader the list highlights. Its detail is shown just
+                # below: the selection's own signal would read it a second time.
+                self._detail_trader = self.trader_list.top_trader() or update.stats[0].trader
+                with QtCore.QSignalBlocker(self.trader_list):
+                    self.trader_list.select_trader(self._detail_trader)
             if self._detail_trader is not None:
                 self.controller.spawn(self._show_detail(self._detail_trader))
 

@@ -316,6 +316,12 @@ class TraderListView(QtWidgets.QWidget):
         rows = self.table.selectionModel().selectedRows()
         return str(rows[0].data(KEY_ROLE)) if rows else None
 
+    def top_trader(self) -> str | None:
+        """The id of the first trader as the list is sorted and searched, if any."""
+        if self.proxy.rowCount() == 0:
+            return None
+        return str(self.proxy.index(0, 0).data(KEY_ROLE))
+
     def select_trader(self, trader: str) -> None:
         """Make ``trader`` the current row (emits ``trader_selected`` if it changed)."""
         for row in range(self.proxy.rowCount()):
