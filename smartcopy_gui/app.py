@@ -90,8 +90,7 @@ def run_gui(db_path: Path | str | None = None, seed: int = DEFAULT_SEED,
     if quit_after_ms is not None:
         QTimer.singleShot(quit_after_ms, window.close)
     # Ctrl+C in the terminal or a TERM from the session closes the window as the user
-    # would: the world is saved and the store closed. (The controller's clock keeps
-    # the interpreter running often enough for Python to see the signal.)
+    # would: the world is saved and the store closed.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: QTimer.singleShot(0, window.close))
     wake = QTimer()  # Python runs signal handlers only when it runs: wake it up

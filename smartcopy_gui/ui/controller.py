@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from ..session import ActivityRow, Session, SessionSnapshot
 from ..store.stats import TraderStats
-from .copies_panel import MODE_WORDS
+from .copies_panel import MODE_WORDS, words
 from .qt import QObject, QTimer, Signal, Slot
 
 log = logging.getLogger("smartcopy.ui")
@@ -97,12 +97,9 @@ class Controller(QObject):
         carries on), and the world does not start."""
         self.session = await self.engine.call(self._session_factory)
         if await self.engine.call(self.session.needs_backfill):
-            complete = await self.engine.call(self.session.backfill, backfill_days,
-                                              self._report_progress,
-                                              stop=self._stopping.is_set)
-            if not complete:
-                return
-        if self._stopping.is_set():
+            await self.engine.call(self.session.backfill, backfill_days,
+                                   self._report_progress, stop=self._stopping.is_set)
+        if self._stopping.is_set():  # also the only way a backfill ends unfinished
             return
         await self.refresh(with_stats=True)
         self._last_tick = time.monotonic()
@@ -188,7 +185,7 @@ class Controller(QObject):
         if with_stats:
             update.stats = session.trader_stats()
         update.copy_labels = [
-            (c.copy_id, f"#{c.copy_id} {c.trader_name} ({MODE_WORDS.get(c.mode, c.mode)})")
+            (c.copy_id, f"#{c.copy_id} {c.trader_name} ({words(MODE_WORDS, c.mode)})")
             for c in update.snapshot.copies]
         return update
 
