@@ -9,6 +9,9 @@ os.environ.setdefault("QT_API", "pyside6")
 
 import pytest  # noqa: E402
 
+# Helper modules whose asserts are the tests' own: show their values when they fail.
+pytest.register_assert_rewrite("tests.scenario", "tests.ui.app_process")
+
 from smartcopy_gui.store import Store  # noqa: E402
 
 

@@ -18,8 +18,6 @@ import asyncio
 import logging
 import os
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
@@ -50,6 +48,7 @@ from smartcopy_gui.ui.models import KEY_ROLE, fmt_money, fmt_qty  # noqa: E402
 from smartcopy_gui.ui.positions_panel import fmt_position  # noqa: E402
 from smartcopy_gui.ui.qt import QSettings, Qt, QtCore, QtWidgets  # noqa: E402
 from smartcopy_gui.ui.trader_list import COPY_COLUMN  # noqa: E402
+from tests.ui.app_process import finish, launch  # noqa: E402
 
 # The offscreen platform warns on every show(); it says nothing about the widgets.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -630,24 +629,8 @@ def test_closing_saves_the_world_and_reopening_resumes_it(flow, qapp):
 def test_closing_the_app_window_ends_the_program_cleanly(tmp_path):
     """``run_gui`` as ``smartcopy`` runs it: the window closes (after 2.5 s), the
     controller stops, the world is saved and the process exits 0 without warnings."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_API="pyside6",
-               HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),
-               XDG_STATE_HOME=str(tmp_path / "state"), XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_CACHE_HOME=str(tmp_path / "cache"))
     db = tmp_path / "app.db"
-    code = ("import sys\nfrom smartcopy_gui.app import run_gui\n"
-            f"sys.exit(run_gui({str(db)!r}, backfill_days={BACKFILL_DAYS}, "
-            "quit_after_ms=2500))")
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                          text=True, timeout=60, cwd=Path(__file__).parents[2])
-    noise = "This plugin does not support propagateSizeHints()"
-    stderr = [line for line in done.stderr.splitlines() if line.strip() != noise]
-    assert done.returncode == 0, done.stderr
-    assert stderr == []
-    [log] = (tmp_path / "state").rglob("smartcopy.log")
-    text = log.read_text()
-    assert "SmartCopy closed cleanly" in text
-    assert "ERROR" not in text and "CRITICAL" not in text
+    finish(launch(tmp_path, db, BACKFILL_DAYS, quit_after_ms=2500), tmp_path)
     store = Store(db)
     try:
         state = load_world_state(store)

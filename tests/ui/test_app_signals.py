@@ -4,29 +4,14 @@ in the middle of the first launch's history build, which then carries on next ti
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parents[2]
-NOISE = "This plugin does not support propagateSizeHints()"
-
-
-def launch(tmp_path: Path, db: Path, days: int) -> subprocess.Popen[str]:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_API="pyside6",
-               HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),
-               XDG_STATE_HOME=str(tmp_path / "state"), XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_CACHE_HOME=str(tmp_path / "cache"))
-    code = ("import sys\nfrom smartcopy_gui.app import run_gui\n"
-            f"sys.exit(run_gui({str(db)!r}, backfill_days={days}))")
-    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+from tests.ui.app_process import finish, launch
 
 
 def world_state(db: Path) -> dict | None:
@@ -51,17 +36,6 @@ def wait_for(cond, timeout: float = 60) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("the app never got there")
-
-
-def finish(proc: subprocess.Popen[str], tmp_path: Path) -> str:
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
-    assert [line for line in err.splitlines() if line.strip() != NOISE] == []
-    [log] = (tmp_path / "state").rglob("smartcopy.log")
-    text = log.read_text()
-    assert "SmartCopy closed cleanly" in text
-    assert "ERROR" not in text and "CRITICAL" not in text
-    return text
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

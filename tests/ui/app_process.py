@@ -1,0 +1,39 @@
+"""The app as ``smartcopy`` runs it, in a child process on a private home: launch it,
+then check it ended cleanly (exit 0, no warnings, a clean log)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+NOISE = "This plugin does not support propagateSizeHints()"
+
+
+def launch(tmp_path: Path, db: Path, days: int,
+           quit_after_ms: int | None = None) -> subprocess.Popen[str]:
+    """``run_gui`` on ``db`` with a ``days`` backfill, its user dirs under ``tmp_path``."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_API="pyside6",
+               HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_STATE_HOME=str(tmp_path / "state"), XDG_DATA_HOME=str(tmp_path / "data"),
+               XDG_CACHE_HOME=str(tmp_path / "cache"))
+    code = ("import sys\nfrom smartcopy_gui.app import run_gui\n"
+            f"sys.exit(run_gui({str(db)!r}, backfill_days={days}, "
+            f"quit_after_ms={quit_after_ms!r}))")
+    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def finish(proc: subprocess.Popen[str], tmp_path: Path) -> str:
+    """Wait for the app to end; it must exit 0, print nothing but the offscreen
+    platform's noise, and log a clean close. Returns the log."""
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert [line for line in err.splitlines() if line.strip() != NOISE] == []
+    [log] = (tmp_path / "state").rglob("smartcopy.log")
+    text = log.read_text()
+    assert "SmartCopy closed cleanly" in text
+    assert "ERROR" not in text and "CRITICAL" not in text
+    return text
