@@ -173,6 +173,24 @@ class Engine:
             self._commit(ch)
         return results
 
+    def dry_run(self, events: Iterable[Event]) -> tuple[Event, Result] | None:
+        """Apply ``events`` to the in-memory state only, writing nothing, and stop at the
+        first business-rule rejection: that event and its result, or None when every
+        event would apply. The state is rebuilt from the store afterwards either way.
+
+        Raises MalformedInput like :meth:`submit_many`.
+        """
+        ch = Changes()
+        seen: dict[str, str] = {}
+        try:
+            for ev in events:
+                result = self._apply_one(ev, ch, seen)
+                if result.status == REJECTED:
+                    return ev, result
+            return None
+        finally:
+            self.reload()
+
     def _apply_one(self, ev: Event, ch: Changes, seen: dict[str, str]) -> Result:
         digest = ev.digest
         known = seen.get(ev.id) or self.store.event_digest(ev.id)

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.events import Event, format_ts, parse_ts
-from ..engine.engine import DUPLICATE, REJECTED, Engine, MalformedInput
+from ..engine.engine import DUPLICATE, REJECTED, MalformedInput
 from .scenario import MAX_EXPONENT, Malformed, read_lines
 
 SourceLike = str | os.PathLike[str] | Iterable[str]
@@ -512,34 +512,6 @@ class ImportSummary:
                 f"{len(self.rejected)} rejected")
 
 
-class _DryRun(Exception):
-    """Raised by the dry-run store in place of writing."""
-
-
-class _DryRunStore:
-    """Reads from the real store; ``commit`` records the change set and writes nothing."""
-
-    def __init__(self, real: Any) -> None:
-        self._real = real
-        self.captured: Any = None
-
-    def load_state(self) -> Any:
-        if self.captured is not None:  # the engine's reload after the refused commit
-            raise _DryRun
-        return self._real.load_state()
-
-    def event_digest(self, event_id: str) -> str | None:
-        digest: str | None = self._real.event_digest(event_id)
-        return digest
-
-    def commit(self, changes: Any) -> None:
-        self.captured = changes
-        raise _DryRun
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real, name)
-
-
 def _tagged(events: Sequence[Event] | Mapping[str, Sequence[Event]],
             source: str) -> list[tuple[Event, str]]:
     if isinstance(events, Mapping):
@@ -565,9 +537,9 @@ def import_events(engine: Any, events: Sequence[Event] | Mapping[str, Sequence[E
     - names an instrument the engine does not know, or is a price that is not positive;
     - unless ``allow_rejections``: would be rejected on a business rule (a close with no
       position, an open the trader cannot afford, an unknown trader…). This is found
-      by a dry run on a throwaway engine over the same store (one state load and a
-      second application of the events; skipped when every new event is a price, which
-      the checks above already settle). With ``allow_rejections`` such events are
+      by ``Engine.dry_run``: the events applied to the engine's state only, stopping
+      at the first rejection, then the state reloaded (skipped when every new event is
+      a price, which the checks above already settle). With ``allow_rejections`` such events are
       recorded as rejected, as ``smartcopy replay`` does, and listed in the summary.
 
     Events the store already holds with the same content are skipped (a re-import
@@ -650,18 +622,14 @@ def _precheck(engine: Any, tagged: list[tuple[Event, str]], *,
 
 def _dry_run(engine: Any, events: list[Event], where: Mapping[str, tuple[str, int | None]],
              source: str) -> None:
-    """Apply ``events`` on a throwaway engine over the same store, writing nothing;
-    raise ImportFailed for the first business-rule rejection."""
-    store = _DryRunStore(engine.store)
+    """Apply ``events`` to the engine's state only, writing nothing; raise ImportFailed
+    for the first business-rule rejection."""
     try:
-        Engine(store).submit_many(events)
-    except _DryRun:
-        pass
+        first = engine.dry_run(events)
     except MalformedInput as exc:  # the checks above should have caught it
         raise ImportFailed(source, None, f"refused by the engine: {exc}") from exc
-    changes = store.captured
-    if changes is None:
+    if first is None:
         return
-    for event_id, _line, reason in changes.rejected:
-        src, line = where.get(event_id, (source, None))
-        raise ImportFailed(src, line, f"{reason}; nothing was imported")
+    event, result = first
+    src, line = where.get(event.id, (source, None))
+    raise ImportFailed(src, line, f"{result.reason}; nothing was imported")
