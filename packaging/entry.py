@@ -2,7 +2,7 @@
 
 import sys
 
-from smartcopy_gui.cli import main
+from smartcopy_gui.app import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -2,75 +2,58 @@
 
 ``smartcopy`` (no arguments) starts the desktop app on the embedded default: the
 simulated market and traders, and a local database in the user data directory.
+``main`` is the program's entry point: the headless commands go to ``cli``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
-from .engine.engine import Engine
-from .session import Session
+from . import cli
+from .bootstrap import DEFAULT_SEED, session_factory
+from .logs import configure_logging
+from .paths import default_db_path, log_path
 
 log = logging.getLogger("smartcopy.app")
 
-DEFAULT_SEED = 7
+# The exit status of an app that could not use its database (as the cli's).
+EXIT_DATABASE = cli.EXIT_DATABASE
 
 
-def log_path() -> Path:
-    """Where the app's log (crashes included) is written."""
-    path = Path(platformdirs.user_log_dir("SmartCopy", appauthor=False)) / "smartcopy.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+def main(argv: list[str] | None = None) -> int:
+    """``smartcopy [COMMAND]``: the desktop app, or a headless command."""
+    return cli.main(argv, gui=_gui_command)
 
 
-def setup_logging(path: Path) -> None:
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
+def _gui_command(args: argparse.Namespace) -> int:
+    if args.screenshot:
+        from .screenshots import render_all
 
-
-def world_factory(seed: int) -> Callable[[Engine, int], Any]:
-    """The embedded default world: the simulated market and traders."""
-    from .sources.world import World
-
-    def make(engine: Engine, _seed: int) -> Any:
-        return World.open(engine, seed=seed)
-
-    return make
-
-
-def session_factory(db_path: Path | str, seed: int) -> Callable[[], Session]:
-    def make() -> Session:
-        return Session(db_path, seed=seed, world_factory=world_factory(seed))
-
-    return make
+        render_all(Path(args.screenshot))
+        return 0
+    return run_gui(getattr(args, "db", None), seed=getattr(args, "seed", DEFAULT_SEED))
 
 
 def run_gui(db_path: Path | str | None = None, seed: int = DEFAULT_SEED,
             backfill_days: int = 90, quit_after_ms: int | None = None) -> int:
-    """Run the desktop app until its window closes; returns the exit status."""
+    """Run the desktop app until its window closes; returns the exit status: 0, or
+    ``EXIT_DATABASE`` when the database could not be used (a dialog said why)."""
     os.environ.setdefault("QT_API", "pyside6")
     import qasync
 
-    from .cli import default_db_path
     from .ui.controller import Controller
     from .ui.crash import CrashReporter
     from .ui.main_window import MainWindow
     from .ui.qt import QTimer, QtWidgets
 
-    logs = log_path()
-    setup_logging(logs)
+    logs = configure_logging() or log_path()
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv)
     app.setApplicationName("SmartCopy")
     app.setOrganizationName("SmartCopy")
@@ -84,6 +67,22 @@ def run_gui(db_path: Path | str | None = None, seed: int = DEFAULT_SEED,
     loop.set_exception_handler(crash.asyncio_handler)
     controller = Controller(session_factory(db_path or default_db_path(), seed))
     window = MainWindow(controller)
+    failures: list[str] = []
+    dialogs: list[Any] = []
+
+    def on_start_failed(message: str) -> None:
+        failures.append(message)
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Critical, "SmartCopy cannot start",
+            f"SmartCopy cannot use its database.\n\n{message}",
+            QtWidgets.QMessageBox.StandardButton.Close, window)
+        box.setObjectName("start_failed_dialog")
+        box.setInformativeText(f"Nothing was changed. The log is {logs}.")
+        box.finished.connect(window.close)
+        dialogs.append(box)
+        box.open()
+
+    controller.start_failed.connect(on_start_failed)
     window.show()
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
@@ -101,6 +100,9 @@ def run_gui(db_path: Path | str | None = None, seed: int = DEFAULT_SEED,
             loop.run_until_complete(_main(controller, closed, backfill_days))
     finally:
         crash.uninstall()
+    if failures:
+        log.error("SmartCopy closed without starting: %s", failures[0])
+        return EXIT_DATABASE
     log.info("SmartCopy closed cleanly")
     return 0
 
@@ -114,3 +116,7 @@ async def _main(controller: Any, closed: asyncio.Event, backfill_days: int) -> N
         controller.interrupt()
         await asyncio.gather(start, return_exceptions=True)
     await controller.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

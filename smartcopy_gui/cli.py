@@ -6,8 +6,9 @@ import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Any
 from .domain.events import Event, format_ts
 from .engine.engine import APPLIED, DUPLICATE, REJECTED, Engine, MalformedInput
 from .engine.report import build_report
+from .logs import FILE_ONLY, configure_logging
+from .paths import default_db_path
 from .sources.importers import (
     ImportFailed,
     import_events,
@@ -27,6 +30,15 @@ from .sources.scenario import Malformed, read_lines
 from .store import Store, StoreError
 
 log = logging.getLogger("smartcopy.cli")
+
+# Exit statuses (README, "Exit statuses").
+EXIT_OK = 0
+EXIT_MALFORMED = 1  # some lines were malformed; the valid ones were applied
+EXIT_USAGE = 2  # bad usage, or an input file that cannot be read
+EXIT_DATABASE = 3  # the database is busy (another writer) or cannot be used
+EXIT_INTERNAL = 4  # a bug: the details are in the log
+# The spec's limit on a decimal's exponent (scenario-format.md, "malformed").
+MAX_EXPONENT = 30
 
 
 @dataclass
@@ -70,15 +82,6 @@ def report(store: Store, engine: Engine | None = None) -> dict[str, Any]:
                         store.deposit_accounts())
 
 
-def default_db_path() -> Path:
-    """The database in the user's data directory (never beside the program)."""
-    import platformdirs
-
-    path = Path(platformdirs.user_data_dir("SmartCopy", appauthor=False)) / "smartcopy.db"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _print_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2)
     sys.stdout.write("\n")
@@ -90,8 +93,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
         print(f"smartcopy: cannot read scenario {path}: {exc.strerror}", file=sys.stderr)
-        return 2
-    with handle, Store(args.db or default_db_path()) as store:
+        return EXIT_USAGE
+    with handle, Store(args.db or default_db_path(), writer="a replay") as store:
         engine = Engine(store)
         summary = replay_lines(engine, handle)
         if args.json:
@@ -101,7 +104,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                   f"{summary.duplicates} already applied, {summary.malformed} malformed")
     for item in store_rejections_hint(summary):
         print(item, file=sys.stderr)
-    return 1 if summary.malformed else 0
+    return EXIT_MALFORMED if summary.malformed else EXIT_OK
 
 
 def store_rejections_hint(summary: ReplaySummary) -> list[str]:
@@ -115,9 +118,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     db = args.db or default_db_path()
     if str(db) != ":memory:" and not Path(db).exists():
         print(f"smartcopy: no database at {db}; run `smartcopy replay` first", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     with Store(db) as store:
-        _print_json(report(store))
+        with store.snapshot():  # one consistent state, whatever a writer does meanwhile
+            result = report(store)
+    _print_json(result)
     return 0
 
 
@@ -196,7 +201,7 @@ def import_files(store: Store, files: list[tuple[ImportSpec, list[Event]]]
 
 def _forget_new_db(db: Path) -> None:
     """Remove a database file this command created for an import that was refused."""
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".lock"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
 
 
@@ -205,18 +210,18 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not specs:
         print("smartcopy import: nothing to import; give --prices SYMBOL=FILE.csv and/or "
               "--trades TRADER=FILE.csv|FILE.jsonl", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     seen: set[str] = set()
     for spec in specs:
         if str(spec.path) in seen:
             print(f"smartcopy import: {spec.path} is given twice", file=sys.stderr)
-            return 2
+            return EXIT_USAGE
         seen.add(str(spec.path))
     db = Path(args.db) if args.db else default_db_path()
     is_new = str(db) != ":memory:" and not db.exists()
     try:
         files = [(spec, parse_import_file(spec)) for spec in specs]  # before the store
-        with Store(db) as store:
+        with Store(db, writer="an import") as store:
             rows = import_files(store, files)
     except ImportFailed as exc:
         if is_new:
@@ -225,7 +230,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if "nothing was imported" not in message:
             message += "; nothing was imported"
         print(f"smartcopy import: {message}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if args.json:
         _print_json({"db": str(db), "applied": sum(r["applied"] for r in rows),
                      "already_imported": sum(r["already_imported"] for r in rows),
@@ -255,11 +260,28 @@ def parse_copy_spec(text: str) -> tuple[str, str, Decimal, Decimal | None]:
         param = Decimal(parts[3]) if len(parts) == 4 else None
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"{text!r}: amounts must be numbers") from None
+    for value in (investment, param):
+        if value is not None and value.is_finite() and value != 0 and (
+                abs(value.adjusted()) > MAX_EXPONENT):
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: {value} is out of range (at most 30 digits either side of "
+                "the point)")
     if not investment.is_finite() or investment <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: the investment must be positive")
     if mode != "smart" and param is None:
         param = investment / 10 if mode == "fixed_amount" else Decimal("0.1")
     return trader, mode, investment, param
+
+
+def positive_days(text: str) -> int:
+    """A number of days of at least 1."""
+    try:
+        days = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if days < 1:
+        raise argparse.ArgumentTypeError(f"{text}: the days must be at least 1")
+    return days
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -271,9 +293,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("gui", help="start the desktop app (the default)")
     p.add_argument("--db", help="SQLite database path (default: the user data dir)")
     p.add_argument("--seed", type=int, default=7, help="the simulated world's seed")
-    p.set_defaults(func=cmd_gui)
+    p.set_defaults(func=None)
     p = sub.add_parser("demo", help="build the simulated world headless and print statistics")
-    p.add_argument("--days", type=int, default=90, help="days of history to simulate")
+    p.add_argument("--days", type=positive_days, default=90,
+                   help="days of history to simulate (at least 1)")
     p.add_argument("--seed", type=int, default=7, help="the world's seed (same seed, same world)")
     p.add_argument("--copy", action="append", default=[], type=parse_copy_spec,
                    metavar="TRADER:MODE:AMOUNT", help="a copy to run from the start")
@@ -309,12 +332,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_gui(args: argparse.Namespace) -> int:
-    from .app import run_gui
-
-    return run_gui(args.db, seed=args.seed)
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -328,28 +345,47 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+def main(argv: list[str] | None = None,
+         gui: Callable[[argparse.Namespace], int] | None = None) -> int:
+    """``smartcopy COMMAND``; returns the exit status. The desktop app (no command,
+    ``gui`` or ``--screenshot``) runs through ``gui``, given by ``app.main``."""
+    log_file = configure_logging()
     args = build_parser().parse_args(argv)
     try:
-        if args.screenshot:
-            from .screenshots import render_all
-
-            render_all(Path(args.screenshot))
-            return 0
-        if args.command is None:
-            from .app import run_gui
-
-            return run_gui()
+        if args.screenshot or args.command in (None, "gui"):
+            if args.screenshot and Path(args.screenshot).exists() and not Path(
+                    args.screenshot).is_dir():
+                print(f"smartcopy: --screenshot {args.screenshot} is a file, not a "
+                      "directory; give a directory (it is created if missing)",
+                      file=sys.stderr)
+                return EXIT_USAGE
+            if gui is None:
+                print("smartcopy: the desktop app starts from `smartcopy` "
+                      "(smartcopy_gui.app), not from smartcopy_gui.cli", file=sys.stderr)
+                return EXIT_USAGE
+            return gui(args)
         return int(args.func(args))
     except StoreError as exc:
         print(f"smartcopy: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_DATABASE
+    except sqlite3.Error as exc:
+        print(f"smartcopy: the database cannot be used: {exc}", file=sys.stderr)
+        return EXIT_DATABASE
     except BrokenPipeError:
         # The reader went away (``smartcopy report … | head``): not an error of ours.
         # Point stdout at /dev/null so the interpreter's final flush stays quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_OK
+    except OSError as exc:
+        print(f"smartcopy: {exc.filename or 'a file'}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        log.critical("internal error: %s", exc, exc_info=exc, extra={FILE_ONLY: True})
+        print(f"smartcopy: internal error ({type(exc).__name__}: {exc}); this is a bug, "
+              f"the details are in {log_file or 'no log (it could not be opened)'}",
+              file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .session import Session
+
 SHOT_DAYS = 90
 
 
@@ -22,7 +24,7 @@ def render_all(out_dir: Path, days: int = SHOT_DAYS, seed: int = 7) -> list[Path
     os.environ.setdefault("QT_API", "pyside6")
     import qasync
 
-    from .app import session_factory
+    from .bootstrap import session_factory
     from .ui.controller import Controller
     from .ui.main_window import MainWindow
     from .ui.qt import QSettings, Qt, QtWidgets
@@ -63,10 +65,10 @@ async def _shoot(app: Any, controller: Any, window: Any, out: Path, days: int) -
 
     await controller.start(days)
     controller.timer.stop()  # drive the clock by hand for repeatable pictures
-    stats = await controller.call("trader_stats")
-    ranked = sorted(stats, key=lambda s: Decimal(s.periods[90].roi or "-1"), reverse=True)
+    stats = await controller.call(Session.trader_stats)
+    ranked = sorted(stats, key=lambda s: s.periods[90].roi or Decimal(-1), reverse=True)
     await controller.deposit(Decimal("5000"))
-    inputs = await controller.call("preview_inputs", ranked[0].trader)
+    inputs = await controller.call(Session.preview_inputs, ranked[0].trader)
     wizard = CopyWizard(inputs, window)
     confirmed: list[Any] = []
     wizard.confirmed.connect(confirmed.append)
@@ -99,8 +101,8 @@ async def _shoot(app: Any, controller: Any, window: Any, out: Path, days: int) -
     controller.set_speed(600)
     holding: set[int] = set()
     for _ in range(6 * 24 * 12):
-        await controller._tick(5 * 60_000, with_stats=False)
-        snap = await controller.call("snapshot")
+        await controller.tick(5 * 60_000, with_stats=False)
+        snap = await controller.call(Session.snapshot)
         holding = {p.copy_id for p in snap.pairs if p.copier_pos is not None}
         if len(holding) >= 2:
             break

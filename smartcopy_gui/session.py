@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from .domain.events import Event
 from .domain.instruments import Instrument
@@ -28,8 +28,9 @@ from .domain.sizing import (
     TRADER_LIQUIDATED,
 )
 from .engine.engine import Engine, Result
+from .engine.state import BALANCE
 from .store import Store
-from .store.stats import TraderStats, copy_pnl, copy_stats, trader_stats
+from .store.stats import CopyStats, TraderStats, copy_pnl, copy_stats, trader_stats
 
 log = logging.getLogger("smartcopy.session")
 
@@ -38,6 +39,19 @@ DEFAULT_COPIER = "me"
 # What the first launch puts in the copier's contract account in the simulated world,
 # so a copy can be tried at once (a deposit like any other: it is in the ledger).
 DEMO_DEPOSIT = Decimal(10_000)
+
+
+class World(Protocol):
+    """What a session needs of the world it runs: a history to build, a live clock."""
+
+    def needs_backfill(self) -> bool: ...
+
+    def backfill(self, days: int, progress: Callable[[int, int], None] | None = None,
+                 *, stop: Callable[[], bool] | None = None) -> object: ...
+
+    def run_for(self, sim_ms: int) -> object: ...
+
+    def save(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -166,8 +180,8 @@ class Session:
     """The desktop app's model: engine, store and world for one copier."""
 
     def __init__(self, db_path: str | Path, *, seed: int = 7, copier: str = DEFAULT_COPIER,
-                 world_factory: Callable[[Engine, int], Any] | None = None) -> None:
-        self.store = Store(db_path)
+                 world_factory: Callable[[Engine, int], World] | None = None) -> None:
+        self.store = Store(db_path, writer="SmartCopy")
         self.engine = Engine(self.store)
         self.copier = copier
         self.world = world_factory(self.engine, seed) if world_factory else None
@@ -191,8 +205,14 @@ class Session:
 
     # ------------------------------------------------------------------ the world
     def needs_backfill(self) -> bool:
-        """True on a first launch: the simulated world has no history yet."""
-        return self.world is not None and self.world.needs_backfill()
+        """True on a first launch: the simulated world has no history yet, or the
+        launch that built it ended before the demo deposit."""
+        return self.world is not None and (self.world.needs_backfill()
+                                           or self._demo_deposit_due())
+
+    def _demo_deposit_due(self) -> bool:
+        """The copier has never had a deposit (the demo's is the first)."""
+        return self.copier not in self.store.deposit_accounts()
 
     def backfill(self, days: int, progress: Callable[[int, int], None] | None = None,
                  demo_deposit: Decimal = DEMO_DEPOSIT,
@@ -203,11 +223,14 @@ class Session:
         the history is complete."""
         if self.world is None:
             return True
-        self.world.backfill(days, progress=progress, stop=stop)
-        self.world.save()
         if self.world.needs_backfill():
-            return False
-        if demo_deposit > 0 and self.contract_balance() == 0:
+            self.world.backfill(days, progress=progress, stop=stop)
+            self.world.save()
+            if self.world.needs_backfill():
+                return False
+        # Checked again on every launch until done: a launch killed between the
+        # world's save and this deposit leaves it due, not skipped.
+        if demo_deposit > 0 and self._demo_deposit_due():
             self.deposit(demo_deposit)
         return True
 
@@ -272,7 +295,7 @@ class Session:
     def trader_stats(self, periods: tuple[int, ...] = (7, 30, 90)) -> list[TraderStats]:
         return trader_stats(self.store, self.engine.state, self.sim_ts, periods)
 
-    def copy_stats(self) -> list[dict[str, Any]]:
+    def copy_stats(self) -> list[CopyStats]:
         return copy_stats(self.store, self.engine.state)
 
     def preview(self, trader: str, mode: str, investment: Decimal, *,
@@ -304,23 +327,16 @@ class Session:
     def equity_curve(self, trader: str, days: int = 90) -> list[tuple[int, Decimal]]:
         """(day start in ms, closing equity) for the trader, then now."""
         acc_id = f"trader:{trader}"
-        start = self.sim_ts // DAY_MS - days
-        rows = self.store.db.conn.execute(
-            "SELECT day, equity FROM equity_daily WHERE account=? AND day>=? ORDER BY day",
-            (acc_id, start)).fetchall()
-        curve = [(day * DAY_MS, Decimal(units).scaleb(-8)) for day, units in rows]
+        curve = [(day * DAY_MS, equity) for day, equity in
+                 self.store.equity_series(acc_id, self.sim_ts // DAY_MS - days)]
         acc = self.engine.state.traders[trader].account
         curve.append((self.sim_ts, money(acc.equity(self.engine.state.prices))))
         return curve
 
     def recent_trades(self, trader: str, limit: int = 50) -> list[dict[str, Any]]:
-        """The trader's latest ended position cycles, newest first."""
-        rows = self.store.db.conn.execute(
-            "SELECT symbol, side, opened_ts, closed_ts, result, how FROM closed_positions "
-            "WHERE account=? ORDER BY seq DESC LIMIT ?", (f"trader:{trader}", limit))
-        return [{"symbol": s, "side": side, "opened_ts": o, "closed_ts": c,
-                 "result": Decimal(r).scaleb(-8), "how": how}
-                for s, side, o, c, r, how in rows]
+        """The trader's latest ended position cycles, newest first (the trader detail's
+        rows: symbol, side, opened_ts, closed_ts, result, how)."""
+        return [asdict(c) for c in self.store.recent_closed(f"trader:{trader}", limit)]
 
     def copiers_of(self, trader: str) -> list[CopyRow]:
         return [row for row in self._copy_rows(None) if row.trader == trader]
@@ -376,15 +392,10 @@ class Session:
     def _why(self, copy_id: int, symbol: str, tv: PositionView | None,
              cv: PositionView | None, entry_bps: Decimal | None) -> str:
         """A sentence on why this copy differs from its trader in this symbol."""
-        latest = self.store.db.conn.execute(
-            "SELECT o.status, o.reason, g.action FROM outcomes o "
-            "JOIN outcome_groups g ON g.id = o.group_id "
-            "WHERE o.copy_id=? AND g.symbol=? ORDER BY o.seq DESC LIMIT 5",
-            (copy_id, symbol)).fetchall()
-        reasons = []
-        for status, reason, action in latest:
-            text = _WHY.get(reason or "") or _WHY.get(status)
-            if action == "liquidation":
+        reasons: list[str] = []
+        for outcome in self.store.copy_outcomes(copy_id, symbol, newest_first=5):
+            text = _WHY.get(outcome.reason or "") or _WHY.get(outcome.status)
+            if outcome.action == "liquidation":
                 text = "the copy was liquidated"
             if text and text not in reasons:
                 reasons.append(text)
@@ -398,14 +409,7 @@ class Session:
 
     def activity(self, after_seq: int = 0, limit: int = 5000) -> list[ActivityRow]:
         """The copier's outcomes after ``after_seq``, oldest first."""
-        rows = self.store.db.conn.execute(
-            "SELECT o.seq, g.ts, o.copy_id, g.trader, g.symbol, g.action, o.status, o.reason, "
-            "o.qty, g.price, g.event_id FROM outcomes o "
-            "JOIN outcome_groups g ON g.id = o.group_id "
-            "JOIN copies c ON c.id = o.copy_id "
-            "WHERE o.seq > ? AND c.copier = ? ORDER BY o.seq LIMIT ?",
-            (after_seq, self.copier, limit))
-        return [ActivityRow(*row) for row in rows]
+        return [ActivityRow(*row) for row in self.store.activity(self.copier, after_seq, limit)]
 
     def roi_samples(self) -> list[tuple[int, int, Decimal, Decimal]]:
         """(copy id, now, trader ROI, copier ROI) for each active copy of the copier.
@@ -431,16 +435,8 @@ class Session:
         cached = self._baselines.get(key)
         if cached is not None:
             return cached
-        row = self.store.db.conn.execute(
-            "SELECT equity FROM equity_daily WHERE account=? AND day<? ORDER BY day DESC "
-            "LIMIT 1", key).fetchone()
-        if row is not None:
-            base = Decimal(row[0]).scaleb(-8)
-        else:
-            total = self.store.db.conn.execute(
-                "SELECT SUM(amount) FROM ledger WHERE account=? AND kind='balance'",
-                (account,)).fetchone()[0]
-            base = Decimal(total or 0).scaleb(-8)
+        before = self.store.equity_before(account, key[1])
+        base = before if before is not None else self.store.funded(account, (BALANCE,))[0]
         self._baselines[key] = base
         return base
 

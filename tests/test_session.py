@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from smartcopy_gui.app import session_factory
+from smartcopy_gui.bootstrap import session_factory
 from smartcopy_gui.session import DEMO_DEPOSIT, Session
 
 D = Decimal

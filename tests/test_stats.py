@@ -12,6 +12,8 @@ from smartcopy_gui.store import Store
 from smartcopy_gui.store.stats import copy_stats, trader_stats
 from tests.scenario import Scenario, worked_example
 
+D = Decimal
+
 H = 3_600_000
 DAY = 24 * H
 
@@ -48,13 +50,13 @@ def test_trader_statistics_match_hand_computed_values():
     now = engine.state.last_ts
     (alice,) = trader_stats(store, engine.state, now)
     # Day closes: 9,994 · 10,187.88 · 10,084.82 · 10,081.70; now 10,081.70.
-    assert alice.equity == "10081.7"
+    assert alice.equity == D("10081.7")
     week = alice.periods[7]
-    assert week.pnl == "81.7"  # the account is younger than the window: from 10,000
-    assert Decimal(week.roi) == Decimal("0.00817")
-    assert week.win_rate == "0.5" and week.closed_positions == 2
+    assert week.pnl == D("81.7")  # the account is younger than the window: from 10,000
+    assert week.roi == Decimal("0.00817")
+    assert week.win_rate == D("0.5") and week.closed_positions == 2
     # Worst fall: from the 10,187.88 peak to 10,081.70 → 106.18 / 10,187.88.
-    assert Decimal(week.max_drawdown) == (Decimal("106.18") / Decimal("10187.88")).quantize(
+    assert week.max_drawdown == (Decimal("106.18") / Decimal("10187.88")).quantize(
         Decimal("0.000001"))
     curve = [Fraction(x) for x in ("10000", "9994", "10187.88", "10084.82", "10081.7",
                                    "10081.7")]
@@ -62,7 +64,7 @@ def test_trader_statistics_match_hand_computed_values():
     expected_sharpe = statistics.mean(rets) / statistics.stdev(rets) * Fraction(365) ** 0.5
     assert abs(float(week.sharpe) - float(expected_sharpe)) < 1e-3
     assert alice.days_active == 4
-    assert alice.copiers == 0 and alice.aum == "10081.7"
+    assert alice.copiers == 0 and alice.aum == D("10081.7")
 
 
 def test_a_shorter_window_starts_from_the_close_before_it():
@@ -70,8 +72,8 @@ def test_a_shorter_window_starts_from_the_close_before_it():
     (alice,) = trader_stats(store, engine.state, engine.state.last_ts, periods=(2,))
     two = alice.periods[2]
     # Today is day 4: the window starts at day 2's close, 10,084.82.
-    assert two.pnl == "-3.12"
-    assert two.win_rate == "0" and two.closed_positions == 1
+    assert two.pnl == D("-3.12")
+    assert two.win_rate == 0 and two.closed_positions == 1
 
 
 def test_copy_divergence_reports_slippage_and_outcome_counts():
@@ -80,13 +82,14 @@ def test_copy_divergence_reports_slippage_and_outcome_counts():
     store, engine = _engine(s)
     (me,) = copy_stats(store, engine.state)
     # Filled at 60,030 against alice's 60,000: 5 bps worse.
-    assert me["divergence"]["mean_entry_slippage_bps"] == "5"
-    assert me["divergence"]["by_status"] == {"copied": 2}
+    assert me.mean_entry_slippage_bps == D("5")
+    assert me.by_status == {"copied": 2}
     # Copier: margin 174.087 over equity 997.514758; alice: 1,800 over 9,989.7964.
     mine = Decimal("174.087") / Decimal("997.514758")
     alices = Decimal("1800") / Decimal("9989.7964")
-    assert abs(Decimal(me["divergence"]["utilization_ratio"]) - mine / alices) < Decimal("1e-6")
-    assert me["pnl"] == "-2.485242" and me["roi"] == "-0.002485"
+    assert me.utilization_ratio is not None
+    assert abs(me.utilization_ratio - mine / alices) < Decimal("1e-6")
+    assert me.pnl == D("-2.485242") and me.roi == D("-0.002485")
     (alice,) = trader_stats(store, engine.state, engine.state.last_ts)
-    assert alice.copiers == 1 and alice.aum == "10980.7964"  # wallet + 1,000 invested
-    assert alice.copiers_pnl == "-2.485242"
+    assert alice.copiers == 1 and alice.aum == D("10980.7964")  # wallet + 1,000 invested
+    assert alice.copiers_pnl == D("-2.485242")

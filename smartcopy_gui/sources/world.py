@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from ..domain.events import Event
 from ..engine.engine import DUPLICATE, REJECTED, Engine, Result
@@ -198,11 +198,9 @@ class World:
                     last)
         # Step to exactly the times the lost run stepped to (its price events say when),
         # so the market takes the same path and every event comes back the same.
-        db = getattr(self.engine.store, "db", None)
-        if db is not None:
-            times = [ts for (ts,) in db.conn.execute(
-                "SELECT DISTINCT ts FROM events WHERE type='price' AND id LIKE 'px-%' "
-                "AND ts > ? AND ts <= ? ORDER BY ts", (self.now, last))]
+        store = self.engine.store
+        if isinstance(store, WorldStore):
+            times = store.event_times("price", "px-", self.now, last)
         else:
             step = BACKFILL_STEP_MS if self.backfilled_to is None else LIVE_STEP_MS
             times = self._grid(last, step)
@@ -410,29 +408,30 @@ def live_step_for(sim_ms: int) -> int:
     return LIVE_STEPS_MS[-1]
 
 
-def load_world_state(store: Any) -> dict[str, Any] | None:
+@runtime_checkable
+class WorldStore(Protocol):
+    """What the world keeps in (and reads from) the engine's store, when it has one."""
+
+    def load_meta(self, key: str) -> str | None: ...
+
+    def save_meta(self, key: str, value: str) -> None: ...
+
+    def event_times(self, type_: str, id_prefix: str, after_ts: int,
+                    until_ts: int) -> list[int]: ...
+
+
+def load_world_state(store: object) -> dict[str, Any] | None:
     """The world state saved in ``store``'s meta table, or None."""
-    db = getattr(store, "db", None)
-    if db is None:
+    if not isinstance(store, WorldStore):
         return None
-    row = db.conn.execute("SELECT value FROM meta WHERE key=?", (META_KEY,)).fetchone()
-    if row is None:
+    text = store.load_meta(META_KEY)
+    if text is None:
         return None
-    state: dict[str, Any] = json.loads(row[0])
+    state: dict[str, Any] = json.loads(text)
     return state
 
 
-def save_world_state(store: Any, state: Mapping[str, Any]) -> None:
+def save_world_state(store: object, state: Mapping[str, Any]) -> None:
     """Write the world state into ``store``'s meta table, in its own transaction."""
-    db = getattr(store, "db", None)
-    if db is None:
-        return
-    text = json.dumps(state, separators=(",", ":"), allow_nan=False)
-    conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (META_KEY, text))
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+    if isinstance(store, WorldStore):
+        store.save_meta(META_KEY, json.dumps(state, separators=(",", ":"), allow_nan=False))

@@ -1,5 +1,6 @@
 """SQLite persistence through sqlite-utils."""
 
-from .store import Store, StoreError
+from .errors import DatabaseBusy, StoreError
+from .store import Store
 
-__all__ = ["Store", "StoreError"]
+__all__ = ["Store", "StoreError", "DatabaseBusy"]

@@ -3,12 +3,12 @@ outcomes) and the engine's current state. Definitions: domain/stats.py, docs/sta
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from ..domain import stats as st
-from ..domain.numbers import ZERO, fmt, from_units, money
+from ..domain.numbers import ZERO, fmt, money
 from ..domain.positions import LONG, Account
 from ..engine.state import BALANCE, State
 from .store import Store
@@ -19,57 +19,56 @@ RATIO = Decimal("0.000001")
 SHARPE = Decimal("0.0001")
 
 
-def _ratio(x: Decimal | None, unit: Decimal = RATIO) -> str | None:
-    return fmt(x.quantize(unit)) if x is not None else None
+def _ratio(x: Decimal | None, unit: Decimal = RATIO) -> Decimal | None:
+    return x.quantize(unit) if x is not None else None
 
 
-@dataclass
+def _text(x: Decimal) -> str:
+    return fmt(x) or "0"
+
+
+@dataclass(frozen=True)
 class PeriodStats:
-    """One trader's figures over one window."""
+    """One trader's figures over one window (ratios rounded as the list shows them)."""
 
     days: int
-    pnl: str
-    roi: str | None
-    win_rate: str | None
+    pnl: Decimal
+    roi: Decimal | None
+    win_rate: Decimal | None
     closed_positions: int
-    max_drawdown: str
-    sharpe: str | None
+    max_drawdown: Decimal
+    sharpe: Decimal | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"days": self.days, "pnl": _text(self.pnl), "roi": fmt(self.roi),
+                "win_rate": fmt(self.win_rate), "closed_positions": self.closed_positions,
+                "max_drawdown": _text(self.max_drawdown), "sharpe": fmt(self.sharpe)}
 
 
-@dataclass
+@dataclass(frozen=True)
 class TraderStats:
     """A trader's track record as a trader list shows it."""
 
     trader: str
     name: str
-    equity: str
-    balance: str
-    aum: str
+    equity: Decimal
+    balance: Decimal
+    aum: Decimal
     copiers: int
-    profit_share: str
-    earned_profit_share: str
+    profit_share: Decimal
+    earned_profit_share: Decimal
     days_active: int
-    copiers_pnl: str
+    copiers_pnl: Decimal
     periods: dict[int, PeriodStats]
 
     def as_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["periods"] = {str(k): asdict(v) for k, v in self.periods.items()}
-        return out
-
-
-def _equity_series(store: Store, account: str, from_day: int) -> list[tuple[int, Decimal]]:
-    rows = store.db.conn.execute(
-        "SELECT day, equity FROM equity_daily WHERE account=? AND day>=? ORDER BY day",
-        (account, from_day))
-    return [(day, from_units(units)) for day, units in rows]
-
-
-def _opening_balance(store: Store, account: str) -> tuple[Decimal, int | None]:
-    row = store.db.conn.execute(
-        "SELECT SUM(amount), MIN(ts) FROM ledger WHERE account=? AND kind IN (?, ?)",
-        (account, BALANCE, "investment")).fetchone()
-    return (from_units(row[0]) if row[0] is not None else ZERO), row[1]
+        """The JSON edge: decimals as the report writes them."""
+        return {"trader": self.trader, "name": self.name, "equity": _text(self.equity),
+                "balance": _text(self.balance), "aum": _text(self.aum),
+                "copiers": self.copiers, "profit_share": _text(self.profit_share),
+                "earned_profit_share": _text(self.earned_profit_share),
+                "days_active": self.days_active, "copiers_pnl": _text(self.copiers_pnl),
+                "periods": {str(k): v.as_json() for k, v in self.periods.items()}}
 
 
 def copy_pnl(state: State, copy_id: int) -> Decimal:
@@ -88,9 +87,9 @@ def trader_stats(store: Store, state: State, now_ts: int,
     for trader in state.traders.values():
         acc = trader.account
         equity_now = money(acc.equity(state.prices))
-        opening, first_ts = _opening_balance(store, acc.id)
+        opening, first_ts = store.funded(acc.id, (BALANCE, "investment"))
         longest = max(periods)
-        series = _equity_series(store, acc.id, today - longest - 1)
+        series = store.equity_series(acc.id, today - longest - 1)
         by_day = dict(series)
         period_stats = {}
         for days in periods:
@@ -100,16 +99,14 @@ def trader_stats(store: Store, state: State, now_ts: int,
                 earlier = [eq for d, eq in series if d <= start_day]
                 start_equity = earlier[-1] if earlier else opening
             curve = [start_equity] + [eq for d, eq in series if d > start_day] + [equity_now]
-            results = [from_units(r) for (r,) in store.db.conn.execute(
-                "SELECT result FROM closed_positions WHERE account=? AND closed_ts>?",
-                (acc.id, now_ts - days * DAY_MS))]
+            results = store.closed_results(acc.id, now_ts - days * DAY_MS)
             period_stats[days] = PeriodStats(
                 days=days,
-                pnl=fmt(st.pnl(start_equity, equity_now)) or "0",
+                pnl=st.pnl(start_equity, equity_now),
                 roi=_ratio(st.roi(start_equity, equity_now)),
                 win_rate=_ratio(st.win_rate(results)),
                 closed_positions=len(results),
-                max_drawdown=_ratio(st.max_drawdown(curve)) or "0",
+                max_drawdown=st.max_drawdown(curve).quantize(RATIO),
                 sharpe=_ratio(st.sharpe(curve), SHARPE),
             )
         copies = [c for c in state.copies.values() if c.trader == trader.id]
@@ -117,59 +114,77 @@ def trader_stats(store: Store, state: State, now_ts: int,
         out.append(TraderStats(
             trader=trader.id,
             name=trader.name,
-            equity=fmt(equity_now) or "0",
-            balance=fmt(acc.wallet) or "0",
-            aum=fmt(acc.wallet + sum((c.investment for c in active), ZERO)) or "0",
+            equity=equity_now,
+            balance=acc.wallet,
+            aum=acc.wallet + sum((c.investment for c in active), ZERO),
             copiers=len(active),
-            profit_share=fmt(trader.profit_share) or "0",
-            earned_profit_share=fmt(trader.earned.wallet) or "0",
+            profit_share=trader.profit_share,
+            earned_profit_share=trader.earned.wallet,
             days_active=(now_ts - first_ts) // DAY_MS if first_ts is not None else 0,
-            copiers_pnl=fmt(sum((copy_pnl(state, c.id) for c in copies), ZERO)) or "0",
+            copiers_pnl=sum((copy_pnl(state, c.id) for c in copies), ZERO),
             periods=period_stats,
         ))
     return out
 
 
-def copy_stats(store: Store, state: State) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class CopyStats:
+    """A copy's PnL and ROI, and how it diverged from its trader."""
+
+    copy_id: int
+    copier: str
+    trader: str
+    mode: str
+    status: str
+    investment: Decimal
+    pnl: Decimal
+    roi: Decimal | None
+    mean_entry_slippage_bps: Decimal | None
+    utilization_ratio: Decimal | None
+    by_status: dict[str, int]
+    by_reason: dict[str, int]
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON edge: decimals as the report writes them."""
+        return {"copy_id": self.copy_id, "copier": self.copier, "trader": self.trader,
+                "mode": self.mode, "status": self.status,
+                "investment": fmt(self.investment), "pnl": fmt(self.pnl),
+                "roi": fmt(self.roi),
+                "divergence": {
+                    "mean_entry_slippage_bps": fmt(self.mean_entry_slippage_bps),
+                    "utilization_ratio": fmt(self.utilization_ratio),
+                    "by_status": self.by_status,
+                    "by_reason": self.by_reason,
+                }}
+
+
+def copy_stats(store: Store, state: State) -> list[CopyStats]:
     """Per copy: PnL, ROI and how it diverged from its trader."""
-    conn = store.db.conn
     out = []
     for copy in state.copies.values():
         pnl = copy_pnl(state, copy.id)
         by_status: dict[str, int] = {}
         by_reason: dict[str, int] = {}
         slippages: list[Decimal] = []
-        for status, reason, action, price, ref, side in conn.execute(
-                "SELECT o.status, o.reason, g.action, g.price, g.ref_price, g.side "
-                "FROM outcomes o JOIN outcome_groups g ON g.id = o.group_id "
-                "WHERE o.copy_id=?", (copy.id,)):
-            by_status[status] = by_status.get(status, 0) + 1
-            if reason:
-                by_reason[reason] = by_reason.get(reason, 0) + 1
-            if (action in ("open", "increase") and status != "skipped" and price is not None
-                    and ref is not None):
-                move = (Decimal(price) - Decimal(ref)) / Decimal(ref)
+        for o in store.copy_outcomes(copy.id):
+            by_status[o.status] = by_status.get(o.status, 0) + 1
+            if o.reason:
+                by_reason[o.reason] = by_reason.get(o.reason, 0) + 1
+            if (o.action in ("open", "increase") and o.status != "skipped"
+                    and o.price is not None and o.ref_price is not None):
+                move = (Decimal(o.price) - Decimal(o.ref_price)) / Decimal(o.ref_price)
                 # Worse for the copier is positive: buying higher, or selling lower.
-                slippages.append(move if side == LONG else -move)
+                slippages.append(move if o.side == LONG else -move)
         trader_acc = state.traders[copy.trader].account
         mean_bps = (sum(slippages, ZERO) / Decimal(len(slippages)) * 10_000
                     if slippages else None)
-        out.append({
-            "copy_id": copy.id,
-            "copier": copy.copier,
-            "trader": copy.trader,
-            "mode": copy.mode,
-            "status": copy.status,
-            "investment": fmt(copy.investment),
-            "pnl": fmt(pnl),
-            "roi": _ratio(pnl / copy.investment) if copy.investment > 0 else None,
-            "divergence": {
-                "mean_entry_slippage_bps": _ratio(mean_bps, Decimal("0.01")),
-                "utilization_ratio": _ratio(_utilization_ratio(state, copy.id, trader_acc)),
-                "by_status": by_status,
-                "by_reason": by_reason,
-            },
-        })
+        out.append(CopyStats(
+            copy_id=copy.id, copier=copy.copier, trader=copy.trader, mode=copy.mode,
+            status=copy.status, investment=copy.investment, pnl=pnl,
+            roi=_ratio(pnl / copy.investment) if copy.investment > 0 else None,
+            mean_entry_slippage_bps=_ratio(mean_bps, Decimal("0.01")),
+            utilization_ratio=_ratio(_utilization_ratio(state, copy.id, trader_acc)),
+            by_status=by_status, by_reason=by_reason))
     return out
 
 
@@ -192,4 +207,4 @@ def _utilization_ratio(state: State, copy_id: int, trader_acc: Account) -> Decim
     return mine / theirs
 
 
-__all__ = ["trader_stats", "copy_stats", "copy_pnl", "TraderStats", "PeriodStats"]
+__all__ = ["trader_stats", "copy_stats", "copy_pnl", "TraderStats", "PeriodStats", "CopyStats"]

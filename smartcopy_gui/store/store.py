@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,47 +24,102 @@ from ..domain.instruments import Instrument, Tier
 from ..domain.numbers import ZERO, from_units
 from ..domain.positions import Account, Position
 from ..engine.state import ACTIVE, Changes, Config, CopyRelation, PendingBatch, State, Trader
+from .errors import DatabaseBusy, StoreError
+from .lock import WriterLock
 
 log = logging.getLogger("smartcopy.store")
 
 _DECIMAL_PAYLOAD_KEYS = frozenset({"price", "leverage", "u", "qty", "closed", "before"})
 
 
-class StoreError(Exception):
-    """The database cannot be used; the message says why and what to do."""
+SQLITE_HEADER = b"SQLite format 3\x00"
+FILE_MODE = 0o600
+
+
+def _create_private(path: Path) -> bool:
+    """Create the database file 0600 if it does not exist; True if this call made it.
+    (SQLite gives its -wal and -shm files the database file's mode.)"""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _check_smartcopy_file(path: Path, writable: bool) -> None:
+    """Refuse, untouched, a file that is not a SmartCopy database (or cannot be written
+    when ``writable`` is asked): before anything migrates or switches its journal."""
+    advice = "pass another --db path (or move the file away)"
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if not header:
+        raise StoreError(f"{path} is an empty file, not a SmartCopy database; "
+                         f"delete it if it is yours, or {advice}")
+    if header != SQLITE_HEADER:
+        raise StoreError(f"{path} is not a SmartCopy database (not an SQLite file at all; "
+                         f"damaged or something else); {advice}")
+    probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        tables = {name for (name,) in probe.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is damaged and cannot be read ({exc}); restore it from "
+                         f"a backup, or {advice}") from exc
+    finally:
+        probe.close()
+    if "_migrations" not in tables:
+        raise StoreError(f"{path} is an SQLite database of another program, not "
+                         f"SmartCopy's; it was left as it is: {advice}")
+    if writable and not os.access(path, os.W_OK):
+        raise StoreError(f"the database {path} is read-only; make it writable "
+                         f"(chmod u+w) or {advice}")
+
+
+def _write_failure(path: str, exc: sqlite3.OperationalError) -> str:
+    text = str(exc)
+    if "full" in text:
+        what = "the disk is full; free some space and run it again"
+    elif "readonly" in text or "read-only" in text:
+        what = "the file is read-only; make it writable and run it again"
+    elif "locked" in text or "busy" in text:
+        what = "another program holds it locked; close it and run it again"
+    else:
+        what = "run it again, or restore the file from a backup if it keeps failing"
+    return (f"cannot write to the database {path} ({text}); nothing of the failed step "
+            f"was saved: {what}")
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["config"].create({"key": str, "value": str}, pk="key")
-    db["instruments"].create({"symbol": str, "qty_step": str, "min_qty": str, "tick": str,
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("config").create({"key": str, "value": str}, pk="key")
+    db.table("instruments").create({"symbol": str, "qty_step": str, "min_qty": str, "tick": str,
                               "max_leverage": str, "tiers": str}, pk="symbol")
-    db["prices"].create({"symbol": str, "price": str}, pk="symbol")
-    db["events"].create({"id": str, "digest": str, "ts": int, "type": str, "status": str,
+    db.table("prices").create({"symbol": str, "price": str}, pk="symbol")
+    db.table("events").create({"id": str, "digest": str, "ts": int, "type": str, "status": str,
                          "reason": str}, pk="id")
-    db["rejected"].create({"seq": int, "event_id": str, "line": int, "reason": str}, pk="seq")
+    db.table("rejected").create({"seq": int, "event_id": str, "line": int, "reason": str}, pk="seq")
     db.execute("CREATE UNIQUE INDEX rejected_once ON rejected "
                "(coalesce(event_id, ''), coalesce(line, -1), reason)")
-    db["traders"].create({"id": str, "name": str, "profit_share": str, "ord": int}, pk="id")
-    db["ledger"].create({"seq": int, "account": str, "kind": str, "amount": int,
+    db.table("traders").create({"id": str, "name": str, "profit_share": str, "ord": int}, pk="id")
+    db.table("ledger").create({"seq": int, "account": str, "kind": str, "amount": int,
                          "event_id": str, "ts": int}, pk="seq")
     # No index on account: wallets are summed by a full scan on load, and an index
     # would cost every one of the hottest inserts.
     db.execute("CREATE TABLE positions (account TEXT, symbol TEXT, side TEXT, qty TEXT, "
                "entry TEXT, leverage TEXT, margin_mode TEXT, cycle TEXT, "
                "PRIMARY KEY (account, symbol)) WITHOUT ROWID")
-    db["copies"].create({"id": int, "copier": str, "trader": str, "mode": str,
+    db.table("copies").create({"id": int, "copier": str, "trader": str, "mode": str,
                          "investment": str, "amount": str, "ratio": str, "max_slippage": str,
                          "max_margin_per_order": str, "stop_loss": str, "status": str,
                          "hwm": str, "released": str, "created_ts": int, "ended_ts": int},
                         pk="id")
-    db["pending"].create({"seq": int, "exec_ts": int, "kind": str, "event_id": str,
+    db.table("pending").create({"seq": int, "exec_ts": int, "kind": str, "event_id": str,
                           "payload": str, "copy_ids": str}, pk="seq")
     # An outcome group holds what the outcomes of one copier action batch share, so a
     # fan-out to thousands of copiers writes narrow rows.
-    db["outcome_groups"].create({"id": int, "event_id": str, "trader": str, "symbol": str,
+    db.table("outcome_groups").create({"id": int, "event_id": str, "trader": str, "symbol": str,
                                  "action": str, "price": str, "ts": int}, pk="id")
-    db["outcomes"].create({"seq": int, "group_id": int, "copy_id": int, "status": str,
+    db.table("outcomes").create({"seq": int, "group_id": int, "copy_id": int, "status": str,
                            "reason": str, "qty": str}, pk="seq")
 
 
@@ -78,10 +135,10 @@ def _m003_position_cycles(db: sqlite_utils.Database) -> None:
     # that ended, with its result (win rates, copier divergence).
     db.execute("ALTER TABLE positions ADD COLUMN opened_ts INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE positions ADD COLUMN realized TEXT NOT NULL DEFAULT '0'")
-    db["closed_positions"].create({"seq": int, "account": str, "symbol": str, "side": str,
+    db.table("closed_positions").create({"seq": int, "account": str, "symbol": str, "side": str,
                                    "cycle": str, "opened_ts": int, "closed_ts": int,
                                    "result": int, "how": str}, pk="seq")
-    db["closed_positions"].create_index(["account"])
+    db.table("closed_positions").create_index(["account"])
     db.execute("ALTER TABLE outcome_groups ADD COLUMN ref_price TEXT")
     db.execute("ALTER TABLE outcome_groups ADD COLUMN side TEXT")
 
@@ -112,32 +169,87 @@ def _payload_from_json(text: str) -> dict[str, Any]:
             for k, v in raw.items()}
 
 
-class Store:
-    """A SmartCopy database file (or ``:memory:``)."""
+@dataclass(frozen=True)
+class ClosedCycle:
+    """A position cycle that ended: what it made and how it ended."""
 
-    def __init__(self, path: str | Path = ":memory:") -> None:
+    symbol: str
+    side: str
+    opened_ts: int
+    closed_ts: int
+    result: Decimal
+    how: str
+
+
+@dataclass(frozen=True)
+class CopyOutcome:
+    """One outcome of a copy with its action's price and the trader's reference."""
+
+    status: str
+    reason: str | None
+    action: str
+    price: str | None
+    ref_price: str | None
+    side: str | None
+
+
+class Store:
+    """A SmartCopy database file (or ``:memory:``).
+
+    ``writer`` names the process that opens it to write ("SmartCopy", "a replay",
+    "an import"): it then holds the database's writer lock until ``close``, and a
+    second writer is refused with :class:`DatabaseBusy`. Readers pass no ``writer``.
+    """
+
+    def __init__(self, path: str | Path = ":memory:", *, writer: str | None = None) -> None:
         self.path = str(path)
+        self._lock: WriterLock | None = None
+        in_memory = self.path == ":memory:"
         try:
+            if not in_memory:
+                created = _create_private(Path(self.path))
+                if writer is not None:
+                    self._lock = WriterLock(self.path, writer)
+                    self._lock.acquire()
+                if not created:
+                    _check_smartcopy_file(Path(self.path), writable=writer is not None)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db = sqlite_utils.Database(conn)
-            if self.path != ":memory:":
+            self._migrate()
+            if not in_memory:
                 self.db.enable_wal()
             conn.execute("PRAGMA synchronous=NORMAL")
             # Checkpoint the WAL in larger, rarer steps (and explicitly when idle, see
             # checkpoint()) rather than inside a big fan-out transaction.
             conn.execute("PRAGMA wal_autocheckpoint=8192")
-            self._migrate()
         except sqlite3.DatabaseError as exc:
+            self._release()
             raise StoreError(f"cannot open the database {self.path}: {exc}. If the file is "
                              "not a SmartCopy database, pass another --db path.") from exc
+        except OSError as exc:
+            self._release()
+            raise StoreError(f"cannot open the database {self.path}: {exc.strerror}. "
+                             "Check the path and its permissions, or pass another --db "
+                             "path.") from exc
+        except BaseException:
+            self._release()
+            raise
         self.conn: sqlite3.Connection = conn
 
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
     def close(self) -> None:
-        """Checkpoint the WAL and close the connection."""
+        """Checkpoint the WAL, close the connection and give up the writer lock."""
         try:
-            self.checkpoint()
+            try:
+                self.checkpoint()
+            finally:
+                self.db.conn.close()
         finally:
-            self.db.conn.close()
+            self._release()
 
     def checkpoint(self) -> None:
         """Move the WAL into the database file (cheap when there is little to move)."""
@@ -150,11 +262,26 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Read inside one transaction: every read in the block sees the database as
+        it stood when the block began, whatever another process writes meanwhile."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            conn.execute("SELECT count(*) FROM _migrations").fetchone()  # starts the read
+            yield
+        finally:
+            conn.execute("COMMIT")
+
     # ------------------------------------------------------------------ migrations
     def _migrate(self) -> None:
         db = self.db
         if "_migrations" not in db.table_names():
-            db["_migrations"].create({"name": str, "applied_ts": str}, pk="name")
+            db.table("_migrations").create({"name": str, "applied_ts": str}, pk="name")
         done = {row["name"] for row in db["_migrations"].rows}
         for name, migration in MIGRATIONS:
             if name in done:
@@ -168,13 +295,17 @@ class Store:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            raise StoreError(_write_failure(self.path, exc)) from exc
 
     # ------------------------------------------------------------------ writes
     def commit(self, ch: Changes) -> None:
@@ -310,12 +441,10 @@ class Store:
             acc = Account(account_id)
             accounts[account_id] = acc
             st.contracts[account_id.split(":", 1)[1]] = acc
-        for account_id, total in conn.execute(
-                "SELECT account, SUM(amount) FROM ledger GROUP BY account"):
+        for account_id, total in self._ledger_sums("account"):
             accounts[account_id].wallet = from_units(total)
-        for account_id, kind, total in conn.execute(
-                "SELECT account, kind, SUM(amount) FROM ledger WHERE account LIKE 'copy:%' "
-                "GROUP BY account, kind"):
+        for account_id, kind, total in self._ledger_sums(
+                "account, kind", "WHERE account LIKE 'copy:%'"):
             st.copies[int(account_id.split(":", 1)[1])].totals[kind] = from_units(total)
         for account_id, symbol, side, qty, entry, lev, mode, cycle, opened, done in conn.execute(
                 "SELECT account, symbol, side, qty, entry, leverage, margin_mode, cycle, "
@@ -365,8 +494,108 @@ class Store:
 
     def ledger_balances(self) -> dict[str, Decimal]:
         """Σ ledger per account (the definition of each wallet)."""
-        return {a: from_units(t) for a, t in self.db.conn.execute(
-            "SELECT account, SUM(amount) FROM ledger GROUP BY account")}
+        return {a: from_units(t) for a, t in self._ledger_sums("account")}
+
+    def _ledger_sums(self, keys: str, where: str = "",
+                     args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """``keys..., Σ amount`` per group of the ledger, exact whatever the amounts:
+        SQLite's SUM raises "integer overflow" past 64 bits, and then Python sums."""
+        conn = self.db.conn
+        try:
+            return conn.execute(f"SELECT {keys}, SUM(amount) FROM ledger {where} "
+                                f"GROUP BY {keys}", args).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "integer overflow" not in str(exc):
+                raise
+        width = keys.count(",") + 1
+        totals: dict[tuple[Any, ...], int] = {}
+        for row in conn.execute(f"SELECT {keys}, amount FROM ledger {where}", args):
+            key = tuple(row[:width])
+            totals[key] = totals.get(key, 0) + row[width]
+        return [(*key, total) for key, total in totals.items()]
+
+    # ------------------------------------------------------------------ named reads
+    def load_meta(self, key: str) -> str | None:
+        """The value kept under ``key`` in the meta table, or None."""
+        row = self.db.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row is not None else None
+
+    def save_meta(self, key: str, value: str) -> None:
+        """Keep ``value`` under ``key`` in the meta table, in its own transaction."""
+        with self._transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def event_times(self, type_: str, id_prefix: str, after_ts: int,
+                    until_ts: int) -> list[int]:
+        """The distinct times in (after_ts, until_ts] of applied events of ``type_``
+        whose id starts with ``id_prefix``, in order."""
+        return [ts for (ts,) in self.db.conn.execute(
+            "SELECT DISTINCT ts FROM events WHERE type=? AND id LIKE ? AND ts > ? "
+            "AND ts <= ? ORDER BY ts", (type_, id_prefix + "%", after_ts, until_ts))]
+
+    def equity_series(self, account: str, from_day: int) -> list[tuple[int, Decimal]]:
+        """(day, closing equity) of ``account`` from ``from_day`` on, in day order."""
+        return [(day, from_units(units)) for day, units in self.db.conn.execute(
+            "SELECT day, equity FROM equity_daily WHERE account=? AND day>=? ORDER BY day",
+            (account, from_day))]
+
+    def equity_before(self, account: str, day: int) -> Decimal | None:
+        """The closing equity of ``account`` on its last recorded day before ``day``."""
+        row = self.db.conn.execute(
+            "SELECT equity FROM equity_daily WHERE account=? AND day<? ORDER BY day DESC "
+            "LIMIT 1", (account, day)).fetchone()
+        return from_units(row[0]) if row is not None else None
+
+    def funded(self, account: str, kinds: tuple[str, ...]) -> tuple[Decimal, int | None]:
+        """Σ of the ledger entries of ``kinds`` into ``account`` and the first one's time."""
+        where = f"WHERE account=? AND kind IN ({', '.join('?' for _ in kinds)})"
+        args = (account, *kinds)
+        sums = self._ledger_sums("account", where, args)
+        first = self.db.conn.execute(f"SELECT MIN(ts) FROM ledger {where}", args).fetchone()[0]
+        return (from_units(sums[0][1]) if sums else ZERO), first
+
+    def closed_results(self, account: str, closed_after_ts: int) -> list[Decimal]:
+        """The results of ``account``'s position cycles that ended after the time."""
+        return [from_units(r) for (r,) in self.db.conn.execute(
+            "SELECT result FROM closed_positions WHERE account=? AND closed_ts>?",
+            (account, closed_after_ts))]
+
+    def recent_closed(self, account: str, limit: int) -> list[ClosedCycle]:
+        """``account``'s latest ended position cycles, newest first."""
+        return [ClosedCycle(symbol, side, opened, closed, from_units(result), how)
+                for symbol, side, opened, closed, result, how in self.db.conn.execute(
+                    "SELECT symbol, side, opened_ts, closed_ts, result, how "
+                    "FROM closed_positions WHERE account=? ORDER BY seq DESC LIMIT ?",
+                    (account, limit))]
+
+    def copy_outcomes(self, copy_id: int, symbol: str | None = None,
+                      newest_first: int | None = None) -> list[CopyOutcome]:
+        """The outcomes of one copy (in one symbol), oldest first; or its latest
+        ``newest_first`` of them, newest first."""
+        sql = ("SELECT o.status, o.reason, g.action, g.price, g.ref_price, g.side "
+               "FROM outcomes o JOIN outcome_groups g ON g.id = o.group_id "
+               "WHERE o.copy_id=?")
+        args: tuple[Any, ...] = (copy_id,)
+        if symbol is not None:
+            sql += " AND g.symbol=?"
+            args += (symbol,)
+        if newest_first is not None:
+            sql += " ORDER BY o.seq DESC LIMIT ?"
+            args += (newest_first,)
+        else:
+            sql += " ORDER BY o.seq"
+        return [CopyOutcome(*row) for row in self.db.conn.execute(sql, args)]
+
+    def activity(self, copier: str, after_seq: int, limit: int) -> list[tuple[Any, ...]]:
+        """The copier's outcome rows after ``after_seq``, oldest first: seq, ts, copy id,
+        trader, symbol, action, status, reason, qty, price, event id."""
+        return self.db.conn.execute(
+            "SELECT o.seq, g.ts, o.copy_id, g.trader, g.symbol, g.action, o.status, o.reason, "
+            "o.qty, g.price, g.event_id FROM outcomes o "
+            "JOIN outcome_groups g ON g.id = o.group_id "
+            "JOIN copies c ON c.id = o.copy_id "
+            "WHERE o.seq > ? AND c.copier = ? ORDER BY o.seq LIMIT ?",
+            (after_seq, copier, limit)).fetchall()
 
 
-__all__ = ["Store", "StoreError", "MIGRATIONS", "ZERO"]
+__all__ = ["Store", "StoreError", "DatabaseBusy", "MIGRATIONS", "ZERO"]

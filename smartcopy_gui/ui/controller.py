@@ -17,10 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..session import ActivityRow, Session, SessionSnapshot
+from ..store import StoreError
 from ..store.stats import TraderStats
 from .copies_panel import MODE_WORDS, words
 from .qt import QObject, QTimer, Signal, Slot
@@ -28,6 +28,7 @@ from .qt import QObject, QTimer, Signal, Slot
 log = logging.getLogger("smartcopy.ui")
 
 T = TypeVar("T")
+P = ParamSpec("P")
 TICK_MS = 200
 STATS_EVERY_TICKS = 10
 SPEEDS = (1, 10, 60, 600)
@@ -42,7 +43,7 @@ class EngineThread:
     def __init__(self) -> None:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
 
-    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
 
@@ -66,6 +67,7 @@ class Controller(QObject):
 
     backfill_progress = Signal(int, int)  # days done, days in all
     started = Signal()
+    start_failed = Signal(str)  # why the database cannot be used, and what to do
     updated = Signal(object)  # LiveUpdate
     action_failed = Signal(str, str)  # title, message
     copy_started = Signal(str)  # trader id
@@ -94,11 +96,18 @@ class Controller(QObject):
     async def start(self, backfill_days: int = 90) -> None:
         """Open the session; on a first launch build the history first. A ``stop()``
         during that build ends it after the current simulated day (the next launch
-        carries on), and the world does not start."""
-        self.session = await self.engine.call(self._session_factory)
-        if await self.engine.call(self.session.needs_backfill):
-            await self.engine.call(self.session.backfill, backfill_days,
-                                   self._report_progress, stop=self._stopping.is_set)
+        carries on), and the world does not start. When the database cannot be opened,
+        read or written, ``start_failed`` says why and the world does not start."""
+        try:
+            self.session = await self.engine.call(self._session_factory)
+            if await self.engine.call(self.session.needs_backfill):
+                await self.engine.call(self.session.backfill, backfill_days,
+                                       self._report_progress, stop=self._stopping.is_set)
+        except StoreError as exc:
+            log.error("cannot start: %s", exc)
+            await self._drop_session()
+            self.start_failed.emit(str(exc))
+            return
         if self._stopping.is_set():  # also the only way a backfill ends unfinished
             return
         await self.refresh(with_stats=True)
@@ -124,6 +133,12 @@ class Controller(QObject):
             await self.engine.call(self.session.close)
             self.session = None
         self.engine.shutdown()
+
+    async def _drop_session(self) -> None:
+        """Close a session whose start failed without saving over what is on disk."""
+        session, self.session = self.session, None
+        if session is not None:
+            await self.engine.call(session.store.close)
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run a coroutine as a task the controller keeps track of."""
@@ -157,9 +172,10 @@ class Controller(QObject):
         self._last_tick = now
         sim_ms = 0 if self.paused else elapsed_ms * self.speed
         self._ticks += 1
-        self.spawn(self._tick(sim_ms, with_stats=self._ticks % STATS_EVERY_TICKS == 0))
+        self.spawn(self.tick(sim_ms, with_stats=self._ticks % STATS_EVERY_TICKS == 0))
 
-    async def _tick(self, sim_ms: int, with_stats: bool) -> None:
+    async def tick(self, sim_ms: int, with_stats: bool) -> None:
+        """One step of the clock: run the world ``sim_ms`` further, then refresh."""
         self.busy = True
         try:
             if sim_ms > 0 and self.session is not None:
@@ -173,15 +189,18 @@ class Controller(QObject):
         if self.session is None:
             return
         update = await self.engine.call(self._gather, with_stats)
-        if update.activity:
-            self._activity_seq = update.activity[-1].seq
         self.updated.emit(update)
 
     def _gather(self, with_stats: bool) -> LiveUpdate:
         session = self.session
         assert session is not None
-        update = LiveUpdate(session.snapshot(), session.activity(self._activity_seq),
-                            session.roi_samples())
+        activity = session.activity(self._activity_seq)
+        if activity:
+            # Moved here, on the engine thread where gathers run one after another, so
+            # two overlapping refreshes (a deposit's and a tick's) never read the same
+            # rows.
+            self._activity_seq = activity[-1].seq
+        update = LiveUpdate(session.snapshot(), activity, session.roi_samples())
         if with_stats:
             update.stats = session.trader_stats()
         update.copy_labels = [
@@ -190,16 +209,18 @@ class Controller(QObject):
         return update
 
     # ------------------------------------------------------------------ reads for dialogs
-    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """Call a Session method on the engine thread."""
-        assert self.session is not None
-        return await self.engine.call(getattr(self.session, method), *args, **kwargs)
+    async def call(self, method: Callable[Concatenate[Session, P], T], *args: P.args,
+                   **kwargs: P.kwargs) -> T:
+        """Run a Session method (``Session.copies``, …) on the engine thread."""
+        session = self.session
+        assert session is not None
+        return await self.engine.call(method, session, *args, **kwargs)
 
     # ------------------------------------------------------------------ user actions
     async def copy(self, request: Any) -> bool:
         """Start a copy from a confirmed wizard; False (and a message) when refused."""
         result = await self.call(
-            "copy", request.trader, request.mode, request.investment, amount=request.amount,
+            Session.copy, request.trader, request.mode, request.investment, amount=request.amount,
             ratio=request.ratio, max_slippage=request.max_slippage,
             max_margin_per_order=request.max_margin_per_order, stop_loss=request.stop_loss)
         if result.status != "applied":
@@ -211,17 +232,17 @@ class Controller(QObject):
 
     async def cancel(self, trader: str) -> Decimal | None:
         """Cancel the copy of ``trader``; the released amount, or None when refused."""
-        result, released = await self.call("cancel", trader)
+        result, released = await self.call(Session.cancel, trader)
         if result.status != "applied":
             self.action_failed.emit("Cancel refused", result.reason or "The cancel was refused.")
             return None
-        name = (await self.call("preview_inputs", trader)).trader_name
+        name = (await self.call(Session.preview_inputs, trader)).trader_name
         self.copy_cancelled.emit(name, released)
         await self.refresh(with_stats=True)
         return released
 
     async def deposit(self, amount: Decimal) -> bool:
-        result = await self.call("deposit", amount)
+        result = await self.call(Session.deposit, amount)
         if result.status != "applied":
             self.action_failed.emit("Deposit refused", result.reason or "Refused.")
             return False
@@ -229,9 +250,3 @@ class Controller(QObject):
         await self.refresh()
         return True
 
-
-def default_db_path() -> Path:
-    """The database in the user's data directory (never beside the program)."""
-    from ..cli import default_db_path as path
-
-    return path()

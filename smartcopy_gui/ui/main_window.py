@@ -9,7 +9,7 @@ from typing import Any
 
 from qasync import asyncSlot
 
-from ..session import SessionSnapshot
+from ..session import Session, SessionSnapshot
 from ..store.stats import TraderStats
 from .activity_log import ActivityLog
 from .controller import SPEEDS, Controller, LiveUpdate
@@ -273,15 +273,15 @@ class MainWindow(QtWidgets.QMainWindow):
         if stats is None:
             return
         c = self.controller
-        curve = await c.call("equity_curve", trader)
-        positions = await c.call("trader_positions", trader)
-        trades = await c.call("recent_trades", trader)
-        copiers = await c.call("copiers_of", trader)
+        curve = await c.call(Session.equity_curve, trader)
+        positions = await c.call(Session.trader_positions, trader)
+        trades = await c.call(Session.recent_trades, trader)
+        copiers = await c.call(Session.copiers_of, trader)
         self.trader_detail.show_trader(stats, curve, positions, trades, copiers)
 
     @asyncSlot(str)
     async def on_copy_requested(self, trader: str) -> None:
-        inputs = await self.controller.call("preview_inputs", trader)
+        inputs = await self.controller.call(Session.preview_inputs, trader)
         self.wizard = CopyWizard(inputs, self)
         self.wizard.confirmed.connect(self.on_copy_confirmed)
         self.wizard.open()

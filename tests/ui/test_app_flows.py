@@ -31,8 +31,8 @@ os.environ.setdefault("QT_API", "pyside6")  # before qasync is imported
 
 import qasync  # noqa: E402
 
-from smartcopy_gui.app import session_factory  # noqa: E402
-from smartcopy_gui.session import CopyRow, PositionPair  # noqa: E402
+from smartcopy_gui.bootstrap import session_factory  # noqa: E402
+from smartcopy_gui.session import CopyRow, PositionPair, Session  # noqa: E402
 from smartcopy_gui.sources.world import load_world_state  # noqa: E402
 from smartcopy_gui.store import Store  # noqa: E402
 from smartcopy_gui.ui.controller import Controller, LiveUpdate  # noqa: E402
@@ -229,7 +229,7 @@ class Flow:
 
     # -- the store
     async def copies(self) -> list[CopyRow]:
-        rows: list[CopyRow] = await self.controller.call("copies")
+        rows: list[CopyRow] = await self.controller.call(Session.copies)
         return rows
 
     def stored_copies(self) -> list[tuple[str, str, str, str]]:
@@ -252,8 +252,8 @@ class Flow:
         """Advance the world ten simulated minutes at a time until the copy holds a
         position of its own (the trader's next trade was copied)."""
         for _ in range(MAX_TICKS):
-            await self.controller._tick(TEN_MINUTES_MS, with_stats=False)
-            pairs: list[PositionPair] = await self.controller.call("position_pairs")
+            await self.controller.tick(TEN_MINUTES_MS, with_stats=False)
+            pairs: list[PositionPair] = await self.controller.call(Session.position_pairs)
             held = [p for p in pairs if p.trader == TRADER and p.copier_pos is not None]
             if held:
                 return held[0]
@@ -313,7 +313,7 @@ def test_deposit_then_copy_a_trader_by_clicking_through_the_wizard(flow):
         flow.click_toolbar(window.pause_action)
         assert window.pause_action.isChecked() and window.pause_action.text() == "Resume"
         start = flow.balance()  # the first launch's demo deposit
-        assert start == await flow.controller.call("contract_balance")
+        assert start == await flow.controller.call(Session.contract_balance)
 
         # Deposit through the toolbar.
         flow.click_toolbar(window.deposit_action)
@@ -408,7 +408,7 @@ def test_cancelling_a_copy_from_the_copies_panel_releases_its_funds(flow):
         panel = window.copies
         await until(panel.isVisible, what="the copies panel")
         await until(lambda: panel.model.rowCount() == 1, what="the copy row")
-        before = await flow.controller.call("contract_balance")
+        before = await flow.controller.call(Session.contract_balance)
         await flow.balance_shows(before, "the balance after the copy")
 
         assert not panel.cancel_button.isEnabled()  # nothing selected yet
@@ -432,7 +432,7 @@ def test_cancelling_a_copy_from_the_copies_panel_releases_its_funds(flow):
         assert released_box.text() == \
             f"Released {fmt_money(released)} USDT to your contract account."
         await flow.balance_shows(before + released, "the released funds")
-        assert await flow.controller.call("contract_balance") == before + released
+        assert await flow.controller.call(Session.contract_balance) == before + released
         assert panel.status.text() == (f"Copy of {TRADER_NAME} cancelled. Released "
                                        f"{fmt_money(released)} USDT to your contract "
                                        f"account.")
@@ -581,7 +581,7 @@ def test_closing_saves_the_world_and_reopening_resumes_it(flow, qapp):
 
     async def scenario() -> None:
         await flow.deposit_and_copy()
-        balance = await flow.controller.call("contract_balance")
+        balance = await flow.controller.call(Session.contract_balance)
         flow.controller.set_speed(600)
         await asyncio.sleep(0.6)  # the live world runs on the controller's timer
         session = flow.controller.session

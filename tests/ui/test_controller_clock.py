@@ -14,7 +14,7 @@ def clock(qtbot, monkeypatch):
     controller = Controller(lambda: None)
     controller.session = object()  # a session is open; the ticks are recorded instead
     ticks: list[int] = []
-    monkeypatch.setattr(controller, "_tick", lambda sim_ms, with_stats: sim_ms)
+    monkeypatch.setattr(controller, "tick", lambda sim_ms, with_stats: sim_ms)
     monkeypatch.setattr(controller, "spawn", ticks.append)
     yield controller, ticks
     controller.engine.shutdown()
