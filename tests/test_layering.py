@@ -1,4 +1,6 @@
-"""The core stays headless: nothing under domain/, engine/, store/ or sources/ imports Qt."""
+"""The layers hold: domain -> engine -> store/sources -> session -> cli/ui -> app (the
+import-linter contract in pyproject.toml), and the core stays headless: nothing under
+domain/, engine/, store/ or sources/ imports Qt."""
 
 from __future__ import annotations
 
@@ -30,6 +32,15 @@ def _imports(path: Path) -> set[str]:
             if node.module.split(".")[0] in ("ui", "app"):
                 found.add(f".{node.module}")
     return found
+
+
+def test_no_module_imports_from_a_layer_above_its_own():
+    code = ("import sys\nfrom importlinter.cli import lint_imports_command\n"
+            "sys.exit(lint_imports_command())")
+    out = subprocess.run([sys.executable, "-c", code, "--no-cache", "--no-logo",
+                          str(PACKAGE.parent / "pyproject.toml")],
+                         capture_output=True, text=True, cwd=PACKAGE.parent, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_no_core_module_imports_qt_or_the_ui():
