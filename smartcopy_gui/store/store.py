@@ -208,11 +208,11 @@ class Store:
         try:
             if not in_memory:
                 created = _create_private(Path(self.path))
+                if not created:
+                    _check_smartcopy_file(Path(self.path), writable=writer is not None)
                 if writer is not None:
                     self._lock = WriterLock(self.path, writer)
                     self._lock.acquire()
-                if not created:
-                    _check_smartcopy_file(Path(self.path), writable=writer is not None)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db = sqlite_utils.Database(conn)
             self._migrate()
