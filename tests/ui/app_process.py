@@ -12,18 +12,35 @@ ROOT = Path(__file__).parents[2]
 NOISE = "This plugin does not support propagateSizeHints()"
 
 
+def private_home(tmp_path: Path) -> dict[str, str]:
+    """The environment of a user whose home and user dirs are under ``tmp_path``."""
+    return dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_API="pyside6",
+                HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),
+                XDG_STATE_HOME=str(tmp_path / "state"), XDG_DATA_HOME=str(tmp_path / "data"),
+                XDG_CACHE_HOME=str(tmp_path / "cache"))
+
+
 def launch(tmp_path: Path, db: Path, days: int,
            quit_after_ms: int | None = None) -> subprocess.Popen[str]:
     """``run_gui`` on ``db`` with a ``days`` backfill, its user dirs under ``tmp_path``."""
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_API="pyside6",
-               HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / "config"),
-               XDG_STATE_HOME=str(tmp_path / "state"), XDG_DATA_HOME=str(tmp_path / "data"),
-               XDG_CACHE_HOME=str(tmp_path / "cache"))
     code = ("import sys\nfrom smartcopy_gui.app import run_gui\n"
             f"sys.exit(run_gui({str(db)!r}, backfill_days={days}, "
             f"quit_after_ms={quit_after_ms!r}))")
-    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, text=True,
+    return subprocess.Popen([sys.executable, "-c", code], env=private_home(tmp_path),
+                            cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def launch_command(tmp_path: Path, *args: str | Path) -> subprocess.Popen[str]:
+    """``smartcopy ARGS…`` as a user starts it from a shell, user dirs under ``tmp_path``."""
+    return subprocess.Popen([sys.executable, "-m", "smartcopy_gui", *map(str, args)],
+                            env=private_home(tmp_path), cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def log_text(tmp_path: Path) -> str:
+    """The app's log under ``tmp_path`` ("" before it exists)."""
+    logs = list((tmp_path / "state").rglob("smartcopy.log"))
+    return logs[0].read_text() if logs else ""
 
 
 def finish(proc: subprocess.Popen[str], tmp_path: Path) -> str:
@@ -32,8 +49,7 @@ def finish(proc: subprocess.Popen[str], tmp_path: Path) -> str:
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert [line for line in err.splitlines() if line.strip() != NOISE] == []
-    [log] = (tmp_path / "state").rglob("smartcopy.log")
-    text = log.read_text()
+    text = log_text(tmp_path)
     assert "SmartCopy closed cleanly" in text
     assert "ERROR" not in text and "CRITICAL" not in text
     return text
