@@ -222,10 +222,14 @@ class Store:
             # Checkpoint the WAL in larger, rarer steps (and explicitly when idle, see
             # checkpoint()) rather than inside a big fan-out transaction.
             conn.execute("PRAGMA wal_autocheckpoint=8192")
+        except sqlite3.OperationalError as exc:
+            self._release()
+            raise StoreError(f"cannot open the database {self.path} ({exc}); check the "
+                             "file and its folder, or pass another --db path") from exc
         except sqlite3.DatabaseError as exc:
             self._release()
-            raise StoreError(f"cannot open the database {self.path}: {exc}. If the file is "
-                             "not a SmartCopy database, pass another --db path.") from exc
+            raise StoreError(f"the database {self.path} is damaged ({exc}); restore it from "
+                             "a backup, or pass another --db path") from exc
         except OSError as exc:
             self._release()
             raise StoreError(f"cannot open the database {self.path}: {exc.strerror}. "
@@ -403,6 +407,13 @@ class Store:
 
     def load_state(self) -> State:
         """Rebuild the engine's state from the database."""
+        try:
+            return self._load_state()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"the database {self.path} cannot be read ({exc}); restore it "
+                             "from a backup, or pass another --db path") from exc
+
+    def _load_state(self) -> State:
         conn = self.db.conn
         st = State()
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())

@@ -53,3 +53,37 @@ def finish(proc: subprocess.Popen[str], tmp_path: Path) -> str:
     assert "SmartCopy closed cleanly" in text
     assert "ERROR" not in text and "CRITICAL" not in text
     return text
+
+
+# A child that runs the app and plays the user in front of a "cannot start" dialog:
+# prints the dialog's words, then presses Close.
+_WATCH_START_FAILURE = """
+import sys
+from smartcopy_gui.ui.qt import QTimer, QtWidgets
+app = QtWidgets.QApplication(sys.argv)
+from smartcopy_gui.app import run_gui
+waited = [0]
+def watch():
+    for w in QtWidgets.QApplication.allWidgets():
+        if w.objectName() == "start_failed_dialog" and w.isVisible():
+            print("DIALOG", w.windowTitle(), w.text(), w.informativeText(), sep="\\n",
+                  flush=True)
+            w.button(QtWidgets.QMessageBox.StandardButton.Close).click()
+            return
+    waited[0] += 1
+    if waited[0] > 600:  # 30 s: no dialog; end the app so the test can say so
+        print("NO DIALOG", flush=True)
+        for top in QtWidgets.QApplication.topLevelWidgets():
+            top.close()
+        return
+    QTimer.singleShot(50, watch)
+QTimer.singleShot(0, watch)
+sys.exit(run_gui(sys.argv[1], backfill_days=1))
+"""
+
+
+def run_app_expecting_a_start_failure(tmp_path: Path, db: Path) -> subprocess.CompletedProcess[str]:
+    """Run the app on ``db``; its stdout has the "cannot start" dialog's words."""
+    return subprocess.run([sys.executable, "-c", _WATCH_START_FAILURE, str(db)],
+                          env=private_home(tmp_path), cwd=ROOT, text=True,
+                          capture_output=True, timeout=120)
