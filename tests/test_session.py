@@ -139,3 +139,21 @@ def test_a_backfill_stopped_early_is_unfinished_and_the_next_launch_carries_on(d
     assert seen == [3, 4]  # from where it stopped, not from the start
     assert not again.needs_backfill() and again.contract_balance() == DEMO_DEPOSIT
     again.close()
+
+
+def test_a_launch_killed_between_the_worlds_save_and_the_demo_deposit_deposits_next_time(
+        db_path):
+    s = open_session(db_path)
+    # What a kill leaves: the world's history built and saved, the deposit not made.
+    s.world.backfill(1)
+    s.world.save()
+    s.store.close()
+
+    again = open_session(db_path)
+    assert again.needs_backfill()  # the first launch is not over until the deposit
+    assert again.backfill(1)
+    assert again.contract_balance() == DEMO_DEPOSIT
+    again.close()
+    third = open_session(db_path)
+    assert not third.needs_backfill() and third.contract_balance() == DEMO_DEPOSIT
+    third.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 import threading
 
@@ -63,3 +64,25 @@ def test_uninstall_restores_the_previous_hooks(tmp_path):
     assert sys.excepthook != before[0]
     crash.uninstall()
     assert (sys.excepthook, threading.excepthook) == before
+
+
+def test_a_database_error_does_not_claim_the_data_is_safe(qtbot, reporter):
+    def work():
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    t = threading.Thread(target=work, name="engine_0")
+    t.start()
+    t.join()
+    qtbot.waitUntil(lambda: crash_dialog() is not None, timeout=3000)
+    text = crash_dialog().text()
+    assert "database disk image is malformed" in text
+    assert "safe" not in text and "not known" in text
+
+
+def test_an_error_outside_the_database_says_the_data_is_safe(qtbot, reporter):
+    try:
+        raise ValueError("a panel blew up")
+    except ValueError:
+        sys.excepthook(*sys.exc_info())
+    qtbot.waitUntil(lambda: crash_dialog() is not None, timeout=3000)
+    assert "Your data is safe" in crash_dialog().text()
