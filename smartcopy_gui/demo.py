@@ -26,7 +26,7 @@ def run_demo(days: int = 90, seed: int = 7,
     if db is None:
         tmp = tempfile.TemporaryDirectory()
         db = Path(tmp.name) / "demo.db"
-    store = Store(db)
+    store = Store(db, writer="a demo")
     try:
         engine = Engine(store)
         world = World.open(engine, seed=seed)

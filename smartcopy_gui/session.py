@@ -30,7 +30,7 @@ from .domain.sizing import (
 from .engine.engine import Engine, Result
 from .engine.state import BALANCE
 from .store import Store
-from .store.stats import CopyStats, TraderStats, copy_pnl, copy_stats, trader_stats
+from .store.stats import TraderStats, copy_pnl, trader_stats
 
 log = logging.getLogger("smartcopy.session")
 
@@ -279,9 +279,6 @@ class Session:
         acc = self.engine.state.contracts.get(self.copier)
         return acc.wallet if acc else ZERO
 
-    def min_investment(self) -> Decimal:
-        return self.engine.state.config.min_investment
-
     def active_copy_of(self, trader: str) -> int | None:
         t = self.engine.state.traders.get(trader)
         if t is None:
@@ -294,20 +291,6 @@ class Session:
 
     def trader_stats(self, periods: tuple[int, ...] = (7, 30, 90)) -> list[TraderStats]:
         return trader_stats(self.store, self.engine.state, self.sim_ts, periods)
-
-    def copy_stats(self) -> list[CopyStats]:
-        return copy_stats(self.store, self.engine.state)
-
-    def preview(self, trader: str, mode: str, investment: Decimal, *,
-                amount: Decimal | None = None, ratio: Decimal | None = None,
-                max_margin_per_order: Decimal | None = None) -> list[PreviewRow]:
-        """What the trader's current positions would become for this copy."""
-        st = self.engine.state
-        t = st.traders[trader]
-        return preview_copy(list(t.account.positions.values()), t.account.equity(st.prices),
-                            st.prices, st.instruments, investment, mode,
-                            st.config.taker_fee, amount=amount, ratio=ratio,
-                            max_margin_per_order=max_margin_per_order)
 
     def preview_inputs(self, trader: str) -> PreviewInputs:
         """A detached copy of the trader's book for the copy wizard."""
