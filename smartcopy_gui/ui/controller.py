@@ -74,17 +74,18 @@ class Controller(QObject):
     copy_cancelled = Signal(str, object)  # trader name, released Decimal
     deposited = Signal(object)  # Decimal
 
-    def __init__(self, session_factory: Callable[[], Session], parent: QObject | None = None
-                 ) -> None:
+    def __init__(self, session_factory: Callable[[], Session], parent: QObject | None = None,
+                 *, monotonic: Callable[[], float] = time.monotonic) -> None:
         super().__init__(parent)
         self._session_factory = session_factory
+        self.monotonic = monotonic  # the wall clock the live clock reads (seconds)
         self.engine = EngineThread()
         self.session: Session | None = None
         self.speed = 60
         self.paused = False
         self.busy = False
         self._ticks = 0
-        self._last_tick = time.monotonic()
+        self._last_tick = self.monotonic()
         self._activity_seq = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = threading.Event()  # read by the engine thread during a backfill
@@ -111,7 +112,7 @@ class Controller(QObject):
         if self._stopping.is_set():  # also the only way a backfill ends unfinished
             return
         await self.refresh(with_stats=True)
-        self._last_tick = time.monotonic()
+        self._last_tick = self.monotonic()
         self.timer.start()
         self.started.emit()
 
@@ -161,13 +162,18 @@ class Controller(QObject):
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
-        self._last_tick = time.monotonic()
+        self._last_tick = self.monotonic()
+
+    @property
+    def tick_count(self) -> int:
+        """How many clock ticks have run the world (or tried to) since the start."""
+        return self._ticks
 
     @Slot()
     def on_timeout(self) -> None:
         if self.busy or self.session is None:
             return  # the time keeps counting: the next tick catches up
-        now = time.monotonic()
+        now = self.monotonic()
         elapsed_ms = min(int((now - self._last_tick) * 1000), MAX_CATCH_UP_MS)
         self._last_tick = now
         sim_ms = 0 if self.paused else elapsed_ms * self.speed

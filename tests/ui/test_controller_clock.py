@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from smartcopy_gui.ui.controller import MAX_CATCH_UP_MS, Controller
 
 
+class WallClock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
 def clock(qtbot, monkeypatch):
-    controller = Controller(lambda: None)
+    controller = Controller(lambda: None, monotonic=WallClock())
     controller.session = object()  # a session is open; the ticks are recorded instead
     ticks: list[int] = []
     monkeypatch.setattr(controller, "tick", lambda sim_ms, with_stats: sim_ms)
@@ -21,7 +29,8 @@ def clock(qtbot, monkeypatch):
 
 
 def wall_ago(controller: Controller, seconds: float) -> None:
-    controller._last_tick = time.monotonic() - seconds
+    """Let ``seconds`` of wall time pass since the last tick."""
+    controller.monotonic.now += seconds
 
 
 def test_a_tick_advances_wall_time_times_speed(clock):
@@ -29,7 +38,7 @@ def test_a_tick_advances_wall_time_times_speed(clock):
     controller.set_speed(600)
     wall_ago(controller, 0.2)
     controller.on_timeout()
-    assert len(ticks) == 1 and 600 * 200 <= ticks[0] < 600 * 260
+    assert ticks == [120_000]  # 200 ms of wall time at 600×
 
 
 def test_time_skipped_while_busy_is_caught_up_on_the_next_tick(clock):
@@ -39,10 +48,10 @@ def test_time_skipped_while_busy_is_caught_up_on_the_next_tick(clock):
     controller.busy = True
     controller.on_timeout()  # the engine is still on the last tick: nothing now…
     assert ticks == []
-    wall_ago(controller, 0.6)  # …and 0.6 s have passed since the last tick ran
+    wall_ago(controller, 0.4)  # …and 0.6 s in all have passed since the last tick ran
     controller.busy = False
     controller.on_timeout()
-    assert ticks and 10 * 600 <= ticks[0] < 10 * 700
+    assert ticks == [6_000]  # 0.6 s at 10×
 
 
 def test_catching_up_is_capped_after_a_long_stall(clock):
