@@ -18,10 +18,11 @@ FILE_MODE = 0o600
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and missing parents) readable by the user alone; returns it."""
+    """Create ``path`` (and missing parents) readable by the user alone; returns it.
+    An existing ``path`` (SmartCopy's own directory) is made private too."""
     missing = [p for p in (path, *path.parents) if not p.exists()]
     path.mkdir(parents=True, exist_ok=True)
-    for created in missing:
+    for created in {path, *missing}:
         os.chmod(created, DIR_MODE)
     return path
 

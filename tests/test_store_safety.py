@@ -189,3 +189,16 @@ def test_a_replay_that_cannot_write_stops_with_a_message(tmp_path, monkeypatch, 
     assert says in err and str(db) in err and "Traceback" not in err
     monkeypatch.undo()
     assert cli.main(["report", "--db", str(db), "--json"]) == 0  # still whole
+
+
+def test_files_an_older_version_left_readable_are_made_private(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    old_dir = tmp_path / "data" / "SmartCopy"
+    old_dir.mkdir(parents=True, mode=0o755)
+    old_dir.chmod(0o755)
+    db = old_dir / "smartcopy.db"
+    Store(db).close()
+    db.chmod(0o644)
+    assert paths.default_db_path() == db and mode(old_dir) == 0o700
+    with Store(db, writer="a test"):
+        assert mode(db) == 0o600

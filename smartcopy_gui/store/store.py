@@ -213,6 +213,8 @@ class Store:
                 if writer is not None:
                     self._lock = WriterLock(self.path, writer)
                     self._lock.acquire()
+                    if not created:  # ours (checked): made private if an older version didn't
+                        os.chmod(self.path, FILE_MODE)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db = sqlite_utils.Database(conn)
             self._migrate()
