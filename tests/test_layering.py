@@ -1,6 +1,6 @@
 """The layers hold: domain -> engine -> store/sources -> session -> cli/ui -> app (the
 import-linter contract in pyproject.toml), and the core stays headless: nothing under
-domain/, engine/, store/ or sources/ imports Qt."""
+domain/, engine/, store/ or sources/, nor the session and the command line, imports Qt."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ import smartcopy_gui
 
 PACKAGE = Path(smartcopy_gui.__file__).resolve().parent
 CORE = ("domain", "engine", "store", "sources")
+# The headless modules above the core: the command line runs without Qt too.
+HEADLESS = ("session.py", "bootstrap.py", "demo.py", "cli.py", "paths.py", "logs.py")
 QT_MODULES = ("PySide6", "PySide2", "PyQt5", "PyQt6", "qasync", "pyqtgraph", "shiboken6")
 
 
 def _core_files() -> list[Path]:
-    return sorted(p for part in CORE for p in (PACKAGE / part).rglob("*.py"))
+    return sorted([p for part in CORE for p in (PACKAGE / part).rglob("*.py")]
+                  + [PACKAGE / name for name in HEADLESS])
 
 
 def _imports(path: Path) -> set[str]:
