@@ -187,10 +187,12 @@ class Session:
         self.world = world_factory(self.engine, seed) if world_factory else None
         self._baselines: dict[tuple[str, int], Decimal] = {}
 
-    def close(self) -> None:
-        """Persist the world's state and close the database."""
+    def close(self, save: bool = True) -> None:
+        """Persist the world's state (unless ``save`` is False: after a failed start,
+        nothing is written over what is on disk) and close the database."""
         try:
-            self.save()
+            if save:
+                self.save()
         finally:
             self.store.close()
 

@@ -139,7 +139,7 @@ class Controller(QObject):
         """Close a session whose start failed without saving over what is on disk."""
         session, self.session = self.session, None
         if session is not None:
-            await self.engine.call(session.store.close)
+            await self.engine.call(session.close, save=False)
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run a coroutine as a task the controller keeps track of."""
