@@ -146,8 +146,7 @@ def test_a_launch_killed_between_the_worlds_save_and_the_demo_deposit_deposits_n
     s = open_session(db_path)
     # What a kill leaves: the world's history built and saved, the deposit not made.
     s.world.backfill(1)
-    s.world.save()
-    s.store.close()
+    s.close()
 
     again = open_session(db_path)
     assert again.needs_backfill()  # the first launch is not over until the deposit
