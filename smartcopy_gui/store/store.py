@@ -204,6 +204,7 @@ class Store:
     def __init__(self, path: str | Path = ":memory:", *, writer: str | None = None) -> None:
         self.path = str(path)
         self._lock: WriterLock | None = None
+        self._conn: sqlite3.Connection | None = None
         in_memory = self.path == ":memory:"
         try:
             if not in_memory:
@@ -216,6 +217,7 @@ class Store:
                     if not created:  # ours (checked): made private if an older version didn't
                         os.chmod(self.path, FILE_MODE)
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._conn = conn
             self.db = sqlite_utils.Database(conn)
             self._migrate()
             if not in_memory:
@@ -243,6 +245,10 @@ class Store:
         self.conn: sqlite3.Connection = conn
 
     def _release(self) -> None:
+        """After a failed open: close what was opened, give the lock back."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -250,10 +256,7 @@ class Store:
     def close(self) -> None:
         """Checkpoint the WAL, close the connection and give up the writer lock."""
         try:
-            try:
-                self.checkpoint()
-            finally:
-                self.db.conn.close()
+            self.checkpoint()
         finally:
             self._release()
 
