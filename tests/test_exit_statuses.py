@@ -3,20 +3,10 @@ busy or unusable, 4 a bug; never a traceback on the terminal."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from smartcopy_gui import cli
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def smartcopy(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "smartcopy_gui", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+from tests.cli_process import DEPOSIT_LINE, smartcopy
 
 
 @pytest.mark.parametrize("args, says", [
@@ -42,8 +32,7 @@ def test_a_screenshot_onto_an_existing_file_is_refused(tmp_path):
 
 def test_malformed_lines_are_status_1_and_the_rest_applies(tmp_path):
     scenario = tmp_path / "s.jsonl"
-    scenario.write_text('{"id": "d1", "ts": "2026-03-24T00:00:00.000Z", "type": "deposit", '
-                        '"account": "me", "amount": "5"}\nnot json\n', encoding="utf-8")
+    scenario.write_text(DEPOSIT_LINE + "not json\n", encoding="utf-8")
     done = smartcopy("replay", scenario, "--db", tmp_path / "s.db")
     assert done.returncode == 1
     assert "1 applied" in done.stdout and "1 malformed" in done.stdout
@@ -54,8 +43,7 @@ def test_a_bug_is_not_status_1_and_shows_no_traceback(tmp_path, monkeypatch, cap
         raise RuntimeError("a bug in the report")
 
     scenario = tmp_path / "s.jsonl"
-    scenario.write_text('{"id": "d1", "ts": "2026-03-24T00:00:00.000Z", "type": "deposit", '
-                        '"account": "me", "amount": "5"}\n', encoding="utf-8")
+    scenario.write_text(DEPOSIT_LINE, encoding="utf-8")
     monkeypatch.setattr(cli, "report", broken)
     status = cli.main(["replay", str(scenario), "--db", str(tmp_path / "s.db"), "--json"])
     out, err = capsys.readouterr()

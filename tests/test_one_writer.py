@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -15,20 +13,9 @@ import pytest
 
 from smartcopy_gui import cli
 from smartcopy_gui.bootstrap import session_factory
+from tests.cli_process import DEPOSIT_LINE, smartcopy, start_smartcopy
 from tests.gen_scenario import big_scenario
 from tests.scenario import Scenario
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def smartcopy(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "smartcopy_gui", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
-
-
-def start_smartcopy(*args: str | Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "smartcopy_gui", *map(str, args)],
-                            cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def wait_for(condition, what: str, timeout: float = 60) -> None:
@@ -94,8 +81,7 @@ def test_a_second_replay_is_refused_while_the_first_runs(tmp_path, lines):
 
 def test_a_replay_is_refused_while_the_app_has_the_database(db_path, tmp_path):
     scenario = tmp_path / "s.jsonl"
-    scenario.write_text('{"id": "d1", "ts": "2026-03-24T00:00:00.000Z", "type": "deposit", '
-                        '"account": "me", "amount": "5"}\n', encoding="utf-8")
+    scenario.write_text(DEPOSIT_LINE, encoding="utf-8")
     session = session_factory(db_path)()  # what the desktop app opens
     try:
         before = session.contract_balance()

@@ -7,8 +7,6 @@ import hashlib
 import os
 import sqlite3
 import stat
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,19 +17,12 @@ from smartcopy_gui.engine.engine import Engine
 from smartcopy_gui.engine.state import Changes
 from smartcopy_gui.logs import PrivateRotatingFileHandler
 from smartcopy_gui.store import Store, StoreError
-
-ROOT = Path(__file__).resolve().parent.parent
-DEPOSIT = ('{"id": "d1", "ts": "2026-03-24T00:00:00.000Z", "type": "deposit", '
-           '"account": "me", "amount": "5"}\n')
+from tests.cli_process import DEPOSIT_LINE, smartcopy
 
 
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
-
-def smartcopy(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "smartcopy_gui", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
 
 
 def someone_elses_database(path: Path) -> Path:
@@ -68,7 +59,7 @@ def test_a_file_that_is_not_a_smartcopy_database_is_refused_untouched(tmp_path, 
     db = make(tmp_path / "theirs.db")
     before = digest(db)
     scenario = tmp_path / "s.jsonl"
-    scenario.write_text(DEPOSIT, encoding="utf-8")
+    scenario.write_text(DEPOSIT_LINE, encoding="utf-8")
     args = ("replay", scenario) if command == "replay" else ("report", "--json")
     done = smartcopy(*args, "--db", db)
     assert done.returncode == 3
@@ -82,12 +73,12 @@ def test_a_file_that_is_not_a_smartcopy_database_is_refused_untouched(tmp_path, 
 def test_a_read_only_database_is_refused_with_a_message(tmp_path):
     db = tmp_path / "mine.db"
     scenario = tmp_path / "s.jsonl"
-    scenario.write_text(DEPOSIT, encoding="utf-8")
+    scenario.write_text(DEPOSIT_LINE, encoding="utf-8")
     assert smartcopy("replay", scenario, "--db", db).returncode == 0
     db.chmod(0o400)
     before = digest(db)
     other = tmp_path / "more.jsonl"
-    other.write_text(DEPOSIT.replace('"d1"', '"d2"'), encoding="utf-8")
+    other.write_text(DEPOSIT_LINE.replace('"d1"', '"d2"'), encoding="utf-8")
     done = smartcopy("replay", other, "--db", db)
     if os.access(db, os.W_OK):  # root writes to anything
         pytest.skip("the file stays writable for this user")
@@ -178,7 +169,7 @@ def test_a_replay_that_cannot_write_stops_with_a_message(tmp_path, monkeypatch, 
 
     db = tmp_path / "full.db"
     first = tmp_path / "first.jsonl"
-    first.write_text(DEPOSIT, encoding="utf-8")
+    first.write_text(DEPOSIT_LINE, encoding="utf-8")
     assert cli.main(["replay", str(first), "--db", str(db)]) == 0
     scenario = tmp_path / "big.jsonl"
     scenario.write_text(big_scenario(3, events=400).text(), encoding="utf-8")

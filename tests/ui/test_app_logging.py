@@ -6,6 +6,7 @@ from __future__ import annotations
 import signal
 import time
 
+from tests.cli_process import DEPOSIT_LINE
 from tests.ui.app_process import NOISE, launch_command, log_text
 
 
@@ -34,8 +35,7 @@ def test_the_app_started_from_a_shell_keeps_info_out_of_the_terminal(tmp_path):
 
 def test_a_command_keeps_info_out_of_the_terminal(tmp_path):
     scenario = tmp_path / "s.jsonl"
-    scenario.write_text('{"id": "d1", "ts": "2026-03-24T00:00:00.000Z", "type": "deposit", '
-                        '"account": "me", "amount": "5"}\n', encoding="utf-8")
+    scenario.write_text(DEPOSIT_LINE, encoding="utf-8")
     proc = launch_command(tmp_path, "replay", scenario, "--db", tmp_path / "c.db")
     out, err = proc.communicate(timeout=60)
     assert (proc.returncode, err) == (0, "")
