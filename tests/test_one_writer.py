@@ -139,3 +139,17 @@ def test_reports_read_during_a_replay_are_whole(tmp_path, capsys):
     feeder.join()
     assert replay.finish()[0] == 0
     assert failures == []
+
+
+def test_an_import_is_refused_while_the_app_has_the_database(db_path, tmp_path):
+    prices = tmp_path / "btc.csv"
+    prices.write_text("timestamp,open,high,low,close\n"
+                      "2030-01-01T00:00:00Z,60000,60100,59900,60050\n", encoding="utf-8")
+    session = session_factory(db_path)()
+    try:
+        refused = smartcopy("import", "--db", db_path, "--prices", f"BTCUSDT={prices}")
+    finally:
+        session.close()
+    assert refused.returncode == 3
+    assert f"is open in SmartCopy (pid {os.getpid()})" in refused.stderr
+    assert "Traceback" not in refused.stderr
