@@ -166,8 +166,18 @@ class Store:
             log.info("applied migration %s", name)
 
     @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction around several commits (an import applied in chunks): the
+        commits inside join it, and an exception rolls all of them back."""
+        with self._transaction() as conn:
+            yield conn
+
+    @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self.db.conn
+        if conn.in_transaction:  # inside transaction(): join it
+            yield conn
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
