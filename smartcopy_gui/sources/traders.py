@@ -274,6 +274,10 @@ class Bot:
     def to_state(self) -> dict[str, Any]:
         return copy.deepcopy(self.mem)
 
+    def state_view(self) -> Mapping[str, Any]:
+        """The live memory, for a caller that serialises it at once."""
+        return self.mem
+
     def load_state(self, state: Mapping[str, Any]) -> None:
         self.mem = copy.deepcopy(dict(state))
 
