@@ -207,7 +207,7 @@ def _ema(previous: float | None, value: float, bars: int) -> float:
 def _mean_sd(values: list[float]) -> tuple[float, float]:
     n = len(values)
     mean = sum(values) / n
-    var = sum((v - mean) ** 2 for v in values) / n
+    var = sum([(v - mean) ** 2 for v in values]) / n
     return mean, math.sqrt(var)
 
 

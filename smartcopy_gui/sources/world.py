@@ -145,6 +145,7 @@ class World:
         ticks = {s: engine.state.instruments[s].tick for s in SYMBOLS}
         self.market = MarketSim(seed, start_ts_ms, ticks=ticks)
         self.bots: list[Bot] = [make_bot(p, seed) for p in self.profiles]
+        self._bar_lengths = sorted({b.bar_ms for b in self.bots})
         self.totals = AdvanceReport()
 
     # ------------------------------------------------------------------ opening
@@ -312,8 +313,9 @@ class World:
     def _due_bots(self, ts: int, previous: int) -> list[Bot]:
         """The traders whose bar closed in the step from ``previous`` to ``ts``."""
         start = self.start_ts
-        return [b for b in self.bots
-                if (ts - start) // b.bar_ms != (previous - start) // b.bar_ms]
+        closed = {bar: (ts - start) // bar != (previous - start) // bar
+                  for bar in self._bar_lengths}
+        return [b for b in self.bots if closed[b.bar_ms]]
 
     def _events(self, times: list[int], seen_until: int | None,
                 sent: list[Event]) -> Iterator[Event]:
