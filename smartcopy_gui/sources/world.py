@@ -135,6 +135,9 @@ class World:
                  start_ts_ms: int = DEFAULT_START_TS,
                  profiles: Sequence[TraderProfile] = PROFILES) -> None:
         self.engine = engine
+        if not isinstance(engine.store, TransactionalStore):
+            raise TypeError("the world needs a store that saves it with its events")
+        self._store: TransactionalStore = engine.store
         self.seed = seed
         self.start_ts = start_ts_ms
         self.now = start_ts_ms  # the time of the last simulated step
@@ -363,9 +366,7 @@ class World:
         """One transaction's worth of steps: the events, and the world's state after
         them. If the engine refuses or anything fails, the engine and the world go back
         to where they stood."""
-        store = self.engine.store
-        if not isinstance(store, TransactionalStore):
-            raise TypeError("the world needs a store that saves it with its events")
+        store = self._store
         saved = pickle.dumps(self._state_view())  # the fastest deep copy
         sent: list[Event] = []
         try:
