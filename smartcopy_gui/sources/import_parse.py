@@ -85,6 +85,60 @@ class _Bad(Exception):
     """A problem on the current row; the caller adds the file and line."""
 
 
+# ---------------------------------------------------------------------- parsed files
+class ParsedFile:
+    """A validated import file. Iterating it streams the file's events again (re-reading
+    the file), in file order; ``len()`` is their number, ``first_ts``/``last_ts`` the
+    time range. If the file changed since it was validated, the problem is raised as
+    :class:`ImportFailed` during the iteration."""
+
+    def __init__(self, name: str, produce: Callable[[], Iterator[Event]], count: int,
+                 first_ts: int, last_ts: int) -> None:
+        self.name = name
+        self._produce = produce
+        self.count = count
+        self.first_ts = first_ts
+        self.last_ts = last_ts
+
+    def __iter__(self) -> Iterator[Event]:
+        return self._produce()
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __repr__(self) -> str:
+        return (f"ParsedFile({self.name!r}, {self.count} events, "
+                f"{format_ts(self.first_ts)} .. {format_ts(self.last_ts)})")
+
+
+def _replayable(src: SourceLike) -> SourceLike:
+    """A source that can be read twice: paths are reopened, and lines already in memory
+    kept; a one-shot iterator of lines is read into a list."""
+    if isinstance(src, (str, os.PathLike)):
+        return src
+    if iter(src) is src:
+        return list(src)
+    return src
+
+
+def _validated(display: str, events: Callable[[], Iterator[Event]]) -> ParsedFile:
+    """Reads every event once (the validation pass), keeping only counts and times."""
+    count = 0
+    first = last = 0
+    for ev in events():
+        if not count:
+            first = ev.ts
+        last = max(last, ev.ts)
+        count += 1
+    return ParsedFile(display, events, count, first, last)
+
+
+def _display(src: SourceLike, name: str | None) -> str:
+    if isinstance(src, (str, os.PathLike)):
+        return name or Path(src).name
+    return name or "<input>"
+
+
 # ---------------------------------------------------------------------- reading
 @contextmanager
 def _opened(src: SourceLike, name: str | None) -> Iterator[tuple[str, Iterable[str]]]:
@@ -235,59 +289,6 @@ class _Bar:
     high: Decimal
     low: Decimal
     close: Decimal
-
-
-class ParsedFile:
-    """A validated import file. Iterating it streams the file's events again (re-reading
-    the file), in file order; ``len()`` is their number, ``first_ts``/``last_ts`` the
-    time range. If the file changed since it was validated, the problem is raised as
-    :class:`ImportFailed` during the iteration."""
-
-    def __init__(self, name: str, produce: Callable[[], Iterator[Event]], count: int,
-                 first_ts: int, last_ts: int) -> None:
-        self.name = name
-        self._produce = produce
-        self.count = count
-        self.first_ts = first_ts
-        self.last_ts = last_ts
-
-    def __iter__(self) -> Iterator[Event]:
-        return self._produce()
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __repr__(self) -> str:
-        return (f"ParsedFile({self.name!r}, {self.count} events, "
-                f"{format_ts(self.first_ts)} .. {format_ts(self.last_ts)})")
-
-
-def _replayable(src: SourceLike) -> SourceLike:
-    """A source that can be read twice: paths are reopened, and lines already in memory
-    kept; a one-shot iterator of lines is read into a list."""
-    if isinstance(src, (str, os.PathLike)):
-        return src
-    if iter(src) is src:
-        return list(src)
-    return src
-
-
-def _validated(display: str, events: Callable[[], Iterator[Event]]) -> ParsedFile:
-    """Reads every event once (the validation pass), keeping only counts and times."""
-    count = 0
-    first = last = 0
-    for ev in events():
-        if not count:
-            first = ev.ts
-        last = max(last, ev.ts)
-        count += 1
-    return ParsedFile(display, events, count, first, last)
-
-
-def _display(src: SourceLike, name: str | None) -> str:
-    if isinstance(src, (str, os.PathLike)):
-        return name or Path(src).name
-    return name or "<input>"
 
 
 def parse_price_csv(path_or_lines: SourceLike, symbol: str, *, name: str | None = None,
