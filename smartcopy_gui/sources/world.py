@@ -227,7 +227,7 @@ class World:
 
     # ------------------------------------------------------------------ running
     def advance(self, to_ts_ms: int, chunk_ms: int = LIVE_CHUNK_MS) -> AdvanceReport:
-        """Simulate up to ``to_ts_ms`` on the world's grid (see :meth:`step_at`), one
+        """Simulate up to ``to_ts_ms`` on the world's grid of steps (see ``_grid``), one
         transaction per ``chunk_ms`` of simulated time.
 
         Idempotent: a stretch the engine has already seen (a re-run from an older
@@ -287,14 +287,10 @@ class World:
         """The first multiple of ``every_ms`` after ``ts``, counted from the start."""
         return self.start_ts + ((ts - self.start_ts) // every_ms + 1) * every_ms
 
-    def step_at(self, ts: int) -> int:
-        """The length of the step that ends at ``ts``: the backfill's up to its end,
-        then the live one."""
-        return BACKFILL_STEP_MS if ts <= self.backfill_end else LIVE_STEP_MS
-
     def _grid(self, to_ts: int) -> list[int]:
-        """The step times after now up to ``to_ts``: multiples of the step from the
-        start, so the same stretch is cut the same way however it is asked for."""
+        """The step times after now up to ``to_ts``: multiples of the backfill step from
+        the start up to ``backfill_end``, then of the live step, so the same stretch is
+        cut the same way however it is asked for."""
         times: list[int] = []
         now = self.now
         if now < self.backfill_end:
