@@ -14,13 +14,15 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from .domain.events import Event, format_ts
+from .domain.events import format_ts
 from .engine.engine import APPLIED, DUPLICATE, REJECTED, Engine, MalformedInput
 from .engine.report import build_report
 from .logs import FILE_ONLY, configure_logging
 from .paths import default_db_path
 from .sources.importers import (
     ImportFailed,
+    ParsedFile,
+    SourceCounts,
     import_events,
     parse_price_csv,
     parse_trades_csv,
@@ -165,7 +167,7 @@ def parse_trades_spec(text: str) -> ImportSpec:
     return _import_spec("trades", text)
 
 
-def parse_import_file(spec: ImportSpec) -> list[Event]:
+def parse_import_file(spec: ImportSpec) -> ParsedFile:
     """The events of one import file; raises ImportFailed naming the file and line."""
     if spec.kind == "prices":
         return parse_price_csv(spec.path, spec.name)
@@ -174,7 +176,7 @@ def parse_import_file(spec: ImportSpec) -> list[Event]:
     return parse_trades_jsonl(spec.path, spec.name)
 
 
-def import_files(store: Store, files: list[tuple[ImportSpec, list[Event]]]
+def import_files(store: Store, files: list[tuple[ImportSpec, ParsedFile]]
                  ) -> list[dict[str, Any]]:
     """Apply the parsed files all in one transaction (merged by time), or nothing:
     raises ImportFailed naming the file and line of the first event the store refuses
@@ -183,19 +185,15 @@ def import_files(store: Store, files: list[tuple[ImportSpec, list[Event]]]
     Returns one summary per file: its events, how many were new (applied) and how many
     the store already held, and the file's time range. Pending copier actions are not
     run: they execute when later events arrive, at their own time."""
-    engine = Engine(store)
-    claimed: set[str] = set()
+    summary = import_events(Engine(store), {str(spec.path): events for spec, events in files})
     rows: list[dict[str, Any]] = []
     for spec, events in files:
-        ids = {ev.id for ev in events}
-        new = {i for i in ids - claimed if store.event_digest(i) is None}
-        claimed |= ids
+        counts = summary.by_source.get(str(spec.path), SourceCounts())
         rows.append({"file": str(spec.path), "kind": spec.kind,
                      "symbol" if spec.kind == "prices" else "trader": spec.name,
-                     "events": len(events), "applied": len(new),
-                     "already_imported": len(ids) - len(new),
-                     "from": format_ts(events[0].ts), "to": format_ts(events[-1].ts)})
-    import_events(engine, {str(spec.path): events for spec, events in files})
+                     "events": len(events), "applied": counts.applied,
+                     "already_imported": counts.duplicates,
+                     "from": format_ts(events.first_ts), "to": format_ts(events.last_ts)})
     return rows
 
 

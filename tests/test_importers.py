@@ -108,8 +108,8 @@ def test_bad_timestamps(text, reason):
 
 # ---------------------------------------------------------------------- price CSV
 def test_bars_become_four_prices_in_candle_order(tmp_path):
-    events = parse_price_csv(write(tmp_path, "prices.csv", PRICE_HEADER, *GOOD_BARS),
-                             "BTCUSDT")
+    events = list(parse_price_csv(write(tmp_path, "prices.csv", PRICE_HEADER, *GOOD_BARS),
+                             "BTCUSDT"))
     assert len(events) == 12
     assert all(e.type == "price" and e.get("symbol") == "BTCUSDT" for e in events)
     assert all(type(e.get("price")) is Decimal for e in events)
@@ -132,24 +132,24 @@ def test_header_any_case_and_order_extra_columns_bom_and_epoch_times():
              "12,60050,59950,60100,60000,1774310460,x",
              "",
              "7,59920,59900,60080,60050,1774310520000,y"]
-    events = parse_price_csv(lines, "BTCUSDT", name="p.csv")
+    events = list(parse_price_csv(lines, "BTCUSDT", name="p.csv"))
     assert [str(e.get("price")) for e in events] == [
         "60000", "59950", "60100", "60050", "60050", "60080", "59900", "59920"]
     assert events[4].ts == T0 + 120_000 and events[4].line == 4
 
 
 def test_one_bar_uses_a_minute_unless_interval_given():
-    one = parse_price_csv([PRICE_HEADER, GOOD_BARS[0]], "BTCUSDT")
+    one = list(parse_price_csv([PRICE_HEADER, GOOD_BARS[0]], "BTCUSDT"))
     assert [e.ts - one[0].ts for e in one] == [0, DEFAULT_BAR_MS // 4, DEFAULT_BAR_MS // 2,
                                                DEFAULT_BAR_MS * 3 // 4]
-    hourly = parse_price_csv([PRICE_HEADER, GOOD_BARS[0]], "BTCUSDT", interval_ms=3_600_000)
+    hourly = list(parse_price_csv([PRICE_HEADER, GOOD_BARS[0]], "BTCUSDT", interval_ms=3_600_000))
     assert hourly[3].ts - hourly[0].ts == 2_700_000
 
 
 def test_gaps_do_not_stretch_a_bar():
     # bars at 1, 2 and 10 minutes: every bar spans the smallest gap (one minute)
-    events = parse_price_csv([PRICE_HEADER, GOOD_BARS[0], GOOD_BARS[1],
-                              bar(600, "1", "1", "1", "1")], "BTCUSDT")
+    events = list(parse_price_csv([PRICE_HEADER, GOOD_BARS[0], GOOD_BARS[1],
+                              bar(600, "1", "1", "1", "1")], "BTCUSDT"))
     assert events[-1].ts - events[-4].ts == 45_000
 
 
@@ -307,39 +307,6 @@ def test_unknown_instrument_is_refused(tmp_path):
     assert snapshot(store) == before
 
 
-class _OneAtATime:
-    """An engine without submit_many: the importer's own all-or-nothing checks."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self.store = engine.store
-
-    @property
-    def state(self):
-        return self._engine.state
-
-    def submit(self, ev):
-        return self._engine.submit(ev)
-
-
-def test_an_engine_without_submit_many(tmp_path):
-    store, engine = base()
-    plain = _OneAtATime(engine)
-    assert not hasattr(plain, "submit_many")
-    path = write(tmp_path, "prices.csv", PRICE_HEADER, *GOOD_BARS)
-    assert import_prices(plain, path).applied == 12
-    assert engine.state.prices["BTCUSDT"] == D("60200")
-    before = snapshot(store)
-    late = write(tmp_path, "late.csv", PRICE_HEADER, bar(300, "1", "1", "1", "1"),
-                 bar(200, "1", "1", "1", "1"))
-    with pytest.raises(ImportFailed, match="line 3"):
-        import_prices(plain, late)
-    older = [PRICE_HEADER, bar(200, "1", "1", "1", "1")]  # before bar 3's close (225 s)
-    with pytest.raises(ImportFailed, match="line 2: .*earlier than the store's last event"):
-        import_prices(plain, older)
-    assert snapshot(store) == before
-
-
 # ---------------------------------------------------------------------- trades CSV
 TRADES = (
     f"{iso(10_000)},BTCUSDT,long,open,0.5,60000,10,isolated",
@@ -349,7 +316,7 @@ TRADES = (
 
 
 def test_trade_rows_become_open_and_close_events(tmp_path):
-    events = parse_trades_csv(write(tmp_path, "trades.csv", TRADE_HEADER, *TRADES), "alice")
+    events = list(parse_trades_csv(write(tmp_path, "trades.csv", TRADE_HEADER, *TRADES), "alice"))
     assert [(e.id, e.type, e.line) for e in events] == [
         (f"csv-alice-{T0 + 10_000}-0", "open", 2),
         (f"csv-alice-{T0 + 20_000}-0", "close", 3),
@@ -364,11 +331,11 @@ def test_trade_rows_become_open_and_close_events(tmp_path):
 
 def test_same_digest_as_the_scenario_form(tmp_path):
     """A CSV row and the equivalent JSONL line are the same event content."""
-    csv_ev = parse_trades_csv([TRADE_HEADER, TRADES[0]], "alice")[0]
+    csv_ev = list(parse_trades_csv([TRADE_HEADER, TRADES[0]], "alice"))[0]
     line = json.dumps({"id": "x", "ts": ts(10_000), "type": "open", "trader": "alice",
                        "symbol": "BTCUSDT", "side": "long", "qty": "0.5", "price": "60000",
                        "leverage": 10, "margin_mode": "isolated"})
-    assert parse_trades_jsonl([line], "alice")[0].digest == csv_ev.digest
+    assert list(parse_trades_jsonl([line], "alice"))[0].digest == csv_ev.digest
 
 
 def test_optional_columns_ids_and_same_time_rows():
@@ -376,7 +343,7 @@ def test_optional_columns_ids_and_same_time_rows():
              f"t-1,{iso(10_000)},BTCUSDT,long,open,0.1,60000,10,cross,0",
              f",{iso(10_000)},ETHUSDT,short,open,1,3000,5,isolated,",
              f",{iso(10_000)},ETHUSDT,short,close,,3000,,,0.0002"]
-    events = parse_trades_csv(lines, "alice")
+    events = list(parse_trades_csv(lines, "alice"))
     assert [e.id for e in events] == ["t-1", f"csv-alice-{T0 + 10_000}-0",
                                       f"csv-alice-{T0 + 10_000}-1"]
     assert events[0].get("fee_rate") == 0 and "fee_rate" not in events[1].fields

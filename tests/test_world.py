@@ -19,7 +19,6 @@ from smartcopy_gui.sources.world import (
     SPEEDS,
     World,
     WorldClock,
-    live_step_for,
     load_world_state,
     save_world_state,
 )
@@ -174,11 +173,11 @@ def test_events_come_in_time_order_with_deterministic_ids(three_days):
 def test_rerunning_the_same_stretch_is_idempotent():
     store, engine, world = new_world(copies=False)
     saved = world.to_state()
-    world.advance(world.start_ts + 2 * 3_600_000, step_ms=60_000)
+    world.advance(world.start_ts + 2 * 3_600_000)
     before = report(store, engine)
     again = World.from_state(engine, saved)
     # The prices come again with the same ids and content: duplicates, nothing changes.
-    rerun = again.advance(world.start_ts + 600_000, step_ms=60_000)
+    rerun = again.advance(world.start_ts + 600_000)
     assert rerun.duplicates == rerun.events > 0
     assert report(store, engine) == before
 
@@ -246,52 +245,45 @@ def test_a_failed_transaction_leaves_the_world_where_it_stood():
     before = world.to_state()
     store.fail = True
     with pytest.raises(OSError):
-        world.advance(world.now_ts() + 3_600_000, step_ms=60_000)
+        world.advance(world.now_ts() + 3_600_000)
     assert world.to_state() == before
     store.fail = False
-    world.advance(world.now_ts() + 3_600_000, step_ms=60_000)
+    world.advance(world.now_ts() + 3_600_000)
 
     clean_store, clean_engine, clean = new_world(copies=False)
     clean.backfill(1)
-    clean.advance(clean.now_ts() + 3_600_000, step_ms=60_000)
+    clean.advance(clean.now_ts() + 3_600_000)
     assert event_log(store) == event_log(clean_store)
     assert report(store, engine) == report(clean_store, clean_engine)
 
 
-def test_catch_up_after_a_crash_between_commit_and_save(db_path):
+def test_a_world_saved_behind_its_events_jumps_to_them(db_path):
+    # A database written before the world's state was saved with its events, after a
+    # crash between the two: the store holds the world ten simulated minutes earlier.
     store, engine, world = new_world(store=Store(db_path), copies=False)
     world.backfill(1)
     stale = world.to_state()
     world.run_for(10 * 60_000)
-    # A crash after the engine committed but before the world saved: the store holds
-    # the world as it stood ten simulated minutes earlier.
     save_world_state(store, stale)
     store.close()
     store = Store(db_path)
     engine = Engine(store)
-    world = World.open(engine, seed=7)  # catches up: the same events, duplicates
+    world = World.open(engine, seed=7)
     assert world.now_ts() == engine.state.last_ts == DEFAULT_START_TS + DAY_MS + 600_000
-    assert world.totals.duplicates == world.totals.events > 0
     result = world.run_for(10 * 60_000)
     assert result.rejected == [] and result.duplicates == 0 and result.events > 0
-
-    straight_store, straight_engine, straight = new_world(copies=False)
-    straight.backfill(1)
-    straight.run_for(10 * 60_000)
-    straight.run_for(10 * 60_000)
-    assert engine.state.prices == straight_engine.state.prices  # the same market
+    assert engine.state.last_ts == DEFAULT_START_TS + DAY_MS + 1_200_000
     store.close()
-    straight_store.close()
 
 
 # --------------------------------------------------------------------------- live
-def test_live_steps_every_second_and_carries_the_remainder():
+def test_live_steps_are_ten_seconds_and_the_remainder_carries():
     store, engine, world = new_world(copies=False)
-    first = world.run_for(2_500)
+    first = world.run_for(25_000)
     assert first.by_type["price"] == 2 * 3
-    second = world.run_for(600)  # 3.1 s asked in all: one more step
+    second = world.run_for(6_000)  # 31 s asked in all: one more step
     assert second.by_type["price"] == 3
-    assert world.now_ts() == world.start_ts + 3_000
+    assert world.now_ts() == world.start_ts + 30_000
     assert engine.state.last_ts == world.now_ts()
     assert world.run_for(0).events == 0
 
@@ -299,10 +291,10 @@ def test_live_steps_every_second_and_carries_the_remainder():
 def test_live_running_settles_once_when_it_crosses_midnight(db_path):
     store, engine, world = new_world(store=Store(db_path))
     midnight = world.start_ts + DAY_MS
-    world.advance(midnight - 60_000, step_ms=60_000)
+    world.advance(midnight - 60_000)
     assert store.db.conn.execute("SELECT COUNT(*) FROM events WHERE type='settle'"
                                  ).fetchone()[0] == 0
-    first = world.run_for(40_000)  # live, one-second steps: up to 20 s before midnight
+    first = world.run_for(40_000)  # live, ten-second steps: up to 20 s before midnight
     assert first.by_type["settle"] == 0
     store.close()
     store = Store(db_path)  # a restart just before midnight
@@ -316,14 +308,15 @@ def test_live_running_settles_once_when_it_crosses_midnight(db_path):
     store.close()
 
 
-def test_high_speeds_take_coarser_steps():
-    assert live_step_for(200) == live_step_for(12_000) == 1_000  # up to 60×
-    assert live_step_for(120_000) == 10_000  # a 200 ms tick at 600×
-    assert live_step_for(10 * DAY_MS) == 150_000
-    store, engine, world = new_world(copies=False)
-    result = world.run_for(120_000)
+def test_every_speed_takes_the_same_steps():
+    _, _, slow = new_world(copies=False)
+    for _ in range(12):
+        slow.run_for(10_000)  # a tick at 1× every ten real seconds
+    store, engine, fast = new_world(copies=False)
+    result = fast.run_for(120_000)  # one 200 ms tick at 600×
     assert result.by_type["price"] == 12 * 3
-    assert world.now_ts() == world.start_ts + 120_000
+    assert fast.now_ts() == slow.now_ts() == fast.start_ts + 120_000
+    assert fast.to_state() == slow.to_state()
 
 
 def test_the_clock_runs_at_the_chosen_speed_and_stops_when_paused():

@@ -207,7 +207,7 @@ def _ema(previous: float | None, value: float, bars: int) -> float:
 def _mean_sd(values: list[float]) -> tuple[float, float]:
     n = len(values)
     mean = sum(values) / n
-    var = sum((v - mean) ** 2 for v in values) / n
+    var = sum([(v - mean) ** 2 for v in values]) / n
     return mean, math.sqrt(var)
 
 
@@ -273,6 +273,10 @@ class Bot:
     # ------------------------------------------------------------------ persistence
     def to_state(self) -> dict[str, Any]:
         return copy.deepcopy(self.mem)
+
+    def state_view(self) -> Mapping[str, Any]:
+        """The live memory, for a caller that serialises it at once."""
+        return self.mem
 
     def load_state(self, state: Mapping[str, Any]) -> None:
         self.mem = copy.deepcopy(dict(state))

@@ -8,7 +8,7 @@ then whatever the traders whose bar has closed decide to do. Funding and settlem
 go to the first step at or after their time (the time itself when the step grid
 lands on it, as it does for a world started at midnight).
 
-A chunk of simulated time (an hour live, six hours during the backfill) is one
+A chunk of simulated time (an hour live, a day during the backfill) is one
 ``submit_many`` call, so one transaction. The events are handed over by a
 generator: the engine applies each as it draws it, so when a trader decides, the
 engine's state already holds every event before it, and the trader sizes its
@@ -16,10 +16,18 @@ orders on its real account (see ``traders.Desk``). Ids are deterministic
 (``px-BTCUSDT-<ts>``, ``funding-…``, ``settle-<ts>``, ``<trader>-<ts>-<n>``), so the same seed
 gives the same events.
 
-The first launch backfills 90 days in 150-second steps (fast enough for the whole
-history in well under 30 s); afterwards the world runs live in one-second steps at
-the speed the user picks (``WorldClock``), coarser at high speed so that a tick of
-600× does not write 600 seconds of prices (``live_step_for``).
+The world is a function of its seed, the length of its first backfill and the
+simulated time reached, whatever the speed, pauses, restarts or kills:
+
+- the steps lie on one grid counted from the world's start: 150 s over the first
+  launch's backfill (90 days, built in seconds), then 10 s live, at every speed the
+  user picks (``WorldClock`` only maps real time to simulated time). Ten seconds keep
+  thirty prices inside each of the traders' five-minute bars, so a position can be
+  liquidated between two bars;
+- the world's state is saved in the same store transaction as the events of each
+  chunk, so after a kill the store holds the world exactly as it stood after its last
+  committed events, and it carries on from there as if never interrupted.
+
 ``to_state``/``from_state`` capture everything needed to continue identically, and
 ``save``/``open`` keep it in the store's ``meta`` table under ``world_state``.
 """
@@ -29,6 +37,7 @@ from __future__ import annotations
 import bisect
 import json
 import logging
+import pickle
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +46,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ..domain.events import Event
 from ..engine.engine import DUPLICATE, REJECTED, Engine, Result
+from .import_apply import TransactionalStore
 from .market import HOUR_MS, SYMBOLS, MarketSim
 from .traders import PROFILES, Bot, Desk, TraderProfile, make_bot
 
@@ -47,13 +57,8 @@ DEFAULT_SEED = 7
 DEFAULT_START_TS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: the same seed, the same world
 BACKFILL_DAYS = 90
 BACKFILL_STEP_MS = 150_000
-BACKFILL_CHUNK_MS = 6 * HOUR_MS
-LIVE_STEP_MS = 1_000
-# At high speed one live tick asks for minutes of simulated time: the step grows
-# (every value divides the traders' five-minute bars) so that a tick takes at most
-# about this many steps. 600× at 5 ticks a second: 10 s steps.
-LIVE_STEPS_MS = (1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 150_000)
-MAX_STEPS_PER_RUN = 20
+BACKFILL_CHUNK_MS = DAY_MS
+LIVE_STEP_MS = 10_000  # at every speed; divides the backfill step and every bar
 LIVE_CHUNK_MS = HOUR_MS
 FUNDING_INTERVAL_MS = 8 * HOUR_MS
 SETTLE_INTERVAL_MS = DAY_MS  # profit share is settled once a day, at 00:00 UTC
@@ -130,15 +135,20 @@ class World:
                  start_ts_ms: int = DEFAULT_START_TS,
                  profiles: Sequence[TraderProfile] = PROFILES) -> None:
         self.engine = engine
+        if not isinstance(engine.store, TransactionalStore):
+            raise TypeError("the world needs a store that saves it with its events")
+        self._store: TransactionalStore = engine.store
         self.seed = seed
         self.start_ts = start_ts_ms
         self.now = start_ts_ms  # the time of the last simulated step
         self.target = start_ts_ms  # live time asked for (now ≤ target < now + a step)
         self.backfilled_to: int | None = None
+        self.backfill_end = start_ts_ms  # the backfill's steps are coarser, up to here
         self.profiles = tuple(profiles)
         ticks = {s: engine.state.instruments[s].tick for s in SYMBOLS}
         self.market = MarketSim(seed, start_ts_ms, ticks=ticks)
         self.bots: list[Bot] = [make_bot(p, seed) for p in self.profiles]
+        self._bar_lengths = sorted({b.bar_ms for b in self.bots})
         self.totals = AdvanceReport()
 
     # ------------------------------------------------------------------ opening
@@ -188,25 +198,20 @@ class World:
         return report
 
     def catch_up(self) -> AdvanceReport:
-        """After a crash between an engine commit and the world's save, the engine is
-        ahead of the saved world: run the world up to it again. Its events come back as
-        duplicates; the traders only watch (what they did then is already applied)."""
+        """A database written before the world's state was saved with each chunk may
+        hold world events after the saved world (a crash between the two): the world
+        then jumps to the engine's time without sending anything (its traders miss
+        that stretch), since it cannot tell how the lost run stepped."""
         last = self.engine.state.last_ts
         if last is None or last <= self.now:
             return AdvanceReport()
-        log.warning("the saved world stood at %s, the engine at %s: catching up", self.now,
+        log.warning("the saved world stood at %s, the engine at %s: jumping ahead", self.now,
                     last)
-        # Step to exactly the times the lost run stepped to (its price events say when),
-        # so the market takes the same path and every event comes back the same.
-        store = self.engine.store
-        if isinstance(store, WorldStore):
-            times = store.event_times("price", "px-", self.now, last)
-        else:
-            step = BACKFILL_STEP_MS if self.backfilled_to is None else LIVE_STEP_MS
-            times = self._grid(last, step)
-        report = self._advance(times, LIVE_CHUNK_MS)
+        self.market.step(last - self.now)
+        self.now = last
         self.target = max(self.target, self.now)
-        return report
+        self.save()
+        return AdvanceReport()
 
     # ------------------------------------------------------------------ reading
     def trader_ids(self) -> list[str]:
@@ -221,16 +226,15 @@ class World:
         return self.backfilled_to is None
 
     # ------------------------------------------------------------------ running
-    def advance(self, to_ts_ms: int, step_ms: int = LIVE_STEP_MS,
-                chunk_ms: int = LIVE_CHUNK_MS) -> AdvanceReport:
-        """Simulate up to ``to_ts_ms`` in steps of ``step_ms`` (on a grid from the start),
-        one transaction per ``chunk_ms`` of simulated time.
+    def advance(self, to_ts_ms: int, chunk_ms: int = LIVE_CHUNK_MS) -> AdvanceReport:
+        """Simulate up to ``to_ts_ms`` on the world's grid of steps (see ``_grid``), one
+        transaction per ``chunk_ms`` of simulated time.
 
         Idempotent: a stretch the engine has already seen (a re-run from an older
         state) sends the same events again, which the engine skips as duplicates, and
         the traders only watch it.
         """
-        return self._advance(self._grid(to_ts_ms, step_ms), chunk_ms)
+        return self._advance(self._grid(to_ts_ms), chunk_ms)
 
     def _advance(self, times: list[int], chunk_ms: int) -> AdvanceReport:
         """Step to each of ``times`` (increasing, after now), a transaction per chunk."""
@@ -251,18 +255,18 @@ class World:
 
     def backfill(self, days: int = BACKFILL_DAYS,
                  progress: Callable[[int, int], None] | None = None,
-                 step_ms: int = BACKFILL_STEP_MS,
                  stop: Callable[[], bool] | None = None) -> AdvanceReport:
-        """Build the history: ``days`` from the world's start (continuing an interrupted
-        backfill), saving after each day and reporting (days done, days). When ``stop``
-        says so after a day, it returns early: the history is then still unfinished
-        (``needs_backfill``) and the next call carries on from that day."""
+        """Build the history: ``days`` from the world's start in backfill steps
+        (continuing an interrupted backfill), one transaction a day, reporting (days
+        done, days). When ``stop`` says so after a day, it returns early: the history is
+        then still unfinished (``needs_backfill``) and the next call carries on from
+        that day."""
         end = self.start_ts + days * DAY_MS
+        self.backfill_end = max(self.backfill_end, end)
         report = AdvanceReport()
         while self.now < end:
             day_end = min(end, self._boundary_after(self.now, DAY_MS))
-            report.merge(self.advance(day_end, step_ms, BACKFILL_CHUNK_MS))
-            self.save()
+            report.merge(self.advance(day_end, BACKFILL_CHUNK_MS))
             if progress is not None:
                 progress((self.now - self.start_ts) // DAY_MS, days)
             if stop is not None and self.now < end and stop():
@@ -272,29 +276,31 @@ class World:
         self.save()
         return report
 
-    def run_for(self, sim_ms: int, step_ms: int | None = None) -> AdvanceReport:
-        """Run live ``sim_ms`` further (what is short of a step carries over), then
-        save where the world stands.
-
-        Steps are a simulated second, or coarser when one call asks for more than
-        ``MAX_STEPS_PER_RUN`` seconds (high speeds): see :func:`live_step_for`.
-        """
+    def run_for(self, sim_ms: int) -> AdvanceReport:
+        """Run live ``sim_ms`` further; what is short of a step carries over. The
+        steps are the same whatever ``sim_ms`` is (whatever the speed)."""
         self.target = max(self.target, self.now) + max(0, sim_ms)
-        step = step_ms or live_step_for(self.target - self.now)
-        report = self.advance(self.target, step)
-        if report.events:
-            self.save()
-        return report
+        return self.advance(self.target)
 
     # ------------------------------------------------------------------ the steps
     def _boundary_after(self, ts: int, every_ms: int) -> int:
         """The first multiple of ``every_ms`` after ``ts``, counted from the start."""
         return self.start_ts + ((ts - self.start_ts) // every_ms + 1) * every_ms
 
-    def _grid(self, to_ts: int, step_ms: int) -> list[int]:
-        """The step times after now up to ``to_ts``: multiples of ``step_ms`` from the
-        start, so the same stretch is cut the same way however it is asked for."""
-        return list(range(self._boundary_after(self.now, step_ms), to_ts + 1, step_ms))
+    def _grid(self, to_ts: int) -> list[int]:
+        """The step times after now up to ``to_ts``: multiples of the backfill step from
+        the start up to ``backfill_end``, then of the live step, so the same stretch is
+        cut the same way however it is asked for."""
+        times: list[int] = []
+        now = self.now
+        if now < self.backfill_end:
+            coarse_to = min(to_ts, self.backfill_end)
+            times += range(self._boundary_after(now, BACKFILL_STEP_MS), coarse_to + 1,
+                           BACKFILL_STEP_MS)
+            now = max(now, coarse_to)
+        if to_ts > now:
+            times += range(self._boundary_after(now, LIVE_STEP_MS), to_ts + 1, LIVE_STEP_MS)
+        return times
 
     def _steps(self, times: list[int]) -> Iterator[tuple[int, int, list[tuple[str, Decimal]]]]:
         """Move the market to each of ``times``: (time, time of the step before, prices)."""
@@ -306,8 +312,9 @@ class World:
     def _due_bots(self, ts: int, previous: int) -> list[Bot]:
         """The traders whose bar closed in the step from ``previous`` to ``ts``."""
         start = self.start_ts
-        return [b for b in self.bots
-                if (ts - start) // b.bar_ms != (previous - start) // b.bar_ms]
+        closed = {bar: (ts - start) // bar != (previous - start) // bar
+                  for bar in self._bar_lengths}
+        return [b for b in self.bots if closed[b.bar_ms]]
 
     def _events(self, times: list[int], seen_until: int | None,
                 sent: list[Event]) -> Iterator[Event]:
@@ -352,26 +359,41 @@ class World:
 
     def _run_chunk(self, times: list[int], seen_until: int | None,
                    report: AdvanceReport) -> None:
-        """One transaction's worth of steps. If the engine refuses or fails, the world
-        goes back to where it stood, as the engine does."""
-        saved = self.to_state()
+        """One transaction's worth of steps: the events, and the world's state after
+        them. If the engine refuses or anything fails, the engine and the world go back
+        to where they stood."""
+        store = self._store
+        saved = pickle.dumps(self._state_view())  # the fastest deep copy
         sent: list[Event] = []
         try:
-            results = self.engine.submit_many(self._events(times, seen_until, sent))
+            with store.transaction():
+                results = self.engine.submit_many(self._events(times, seen_until, sent))
+                self.save()
         except BaseException:
-            self._restore(saved)
+            self.engine.reload()
+            self._restore(pickle.loads(saved))
             raise
         report.add(sent, results)
 
     # ------------------------------------------------------------------ persistence
     def to_state(self) -> dict[str, Any]:
         """Everything needed to continue identically, as JSON-ready values."""
+        state: dict[str, Any] = json.loads(self._state_text())
+        return state
+
+    def _state_view(self) -> dict[str, Any]:
+        """:meth:`to_state` sharing the traders' live memories: serialise it at once.
+        (Saved with every chunk, so no deep copies.)"""
         return {
             "version": STATE_VERSION, "seed": self.seed, "start_ts": self.start_ts,
             "now": self.now, "target": self.target, "backfilled_to": self.backfilled_to,
+            "backfill_end": self.backfill_end,
             "market": self.market.to_state(),
-            "bots": {b.id: b.to_state() for b in self.bots},
+            "bots": {b.id: b.state_view() for b in self.bots},
         }
+
+    def _state_text(self) -> str:
+        return json.dumps(self._state_view(), separators=(",", ":"), allow_nan=False)
 
     @classmethod
     def from_state(cls, engine: Engine, state: Mapping[str, Any],
@@ -388,6 +410,9 @@ class World:
         self.now = state["now"]
         self.target = state["target"]
         self.backfilled_to = state["backfilled_to"]
+        # A state saved before the grid was kept with it: its backfill was 90 days.
+        self.backfill_end = state.get("backfill_end",
+                                      self.start_ts + BACKFILL_DAYS * DAY_MS)
         self.market = MarketSim.from_state(state["market"])
         bots = state["bots"]
         for bot in self.bots:
@@ -396,16 +421,7 @@ class World:
 
     def save(self) -> None:
         """Keep where the world stands in the store (a no-op for stores without SQL)."""
-        save_world_state(self.engine.store, self.to_state())
-
-
-def live_step_for(sim_ms: int) -> int:
-    """The live step for a run of ``sim_ms``: one second, or the smallest of
-    ``LIVE_STEPS_MS`` that keeps the run within ``MAX_STEPS_PER_RUN`` steps."""
-    for step in LIVE_STEPS_MS:
-        if sim_ms <= step * MAX_STEPS_PER_RUN:
-            return step
-    return LIVE_STEPS_MS[-1]
+        save_world_state(self.engine.store, self._state_view())
 
 
 @runtime_checkable
@@ -415,9 +431,6 @@ class WorldStore(Protocol):
     def load_meta(self, key: str) -> str | None: ...
 
     def save_meta(self, key: str, value: str) -> None: ...
-
-    def event_times(self, type_: str, id_prefix: str, after_ts: int,
-                    until_ts: int) -> list[int]: ...
 
 
 def load_world_state(store: object) -> dict[str, Any] | None:
@@ -432,6 +445,7 @@ def load_world_state(store: object) -> dict[str, Any] | None:
 
 
 def save_world_state(store: object, state: Mapping[str, Any]) -> None:
-    """Write the world state into ``store``'s meta table, in its own transaction."""
+    """Write the world state into ``store``'s meta table: in the transaction the store
+    holds open (a chunk's events, so a kill cannot separate the two), or in its own."""
     if isinstance(store, WorldStore):
         store.save_meta(META_KEY, json.dumps(state, separators=(",", ":"), allow_nan=False))

@@ -302,8 +302,18 @@ class Store:
             log.info("applied migration %s", name)
 
     @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One transaction around several commits (an import applied in chunks): the
+        commits inside join it, and an exception rolls all of them back."""
+        with self._transaction() as conn:
+            yield conn
+
+    @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self.db.conn
+        if conn.in_transaction:  # inside transaction(): join it
+            yield conn
+            return
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -537,17 +547,10 @@ class Store:
         return str(row[0]) if row is not None else None
 
     def save_meta(self, key: str, value: str) -> None:
-        """Keep ``value`` under ``key`` in the meta table, in its own transaction."""
+        """Keep ``value`` under ``key`` in the meta table, in its own transaction (or in
+        the one :meth:`transaction` holds open, e.g. with a chunk of the world's events)."""
         with self._transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
-
-    def event_times(self, type_: str, id_prefix: str, after_ts: int,
-                    until_ts: int) -> list[int]:
-        """The distinct times in (after_ts, until_ts] of applied events of ``type_``
-        whose id starts with ``id_prefix``, in order."""
-        return [ts for (ts,) in self.db.conn.execute(
-            "SELECT DISTINCT ts FROM events WHERE type=? AND id LIKE ? AND ts > ? "
-            "AND ts <= ? ORDER BY ts", (type_, id_prefix + "%", after_ts, until_ts))]
 
     def equity_series(self, account: str, from_day: int) -> list[tuple[int, Decimal]]:
         """(day, closing equity) of ``account`` from ``from_day`` on, in day order."""
