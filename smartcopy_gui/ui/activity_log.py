@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from .shared import DASH, colors, fit_columns
 log = logging.getLogger("smartcopy.ui")
 
 MAX_ROWS = 50_000
+COPY_COLUMN, ACTION_COLUMN, STATUS_COLUMN = 1, 3, 4
 STATUSES = [("All statuses", None),
             *((text, code) for code, text in OUTCOME_STATUS_WORDS.items())]
 
@@ -178,6 +179,10 @@ class ActivityLog(QtWidgets.QWidget):
         if not self._sized:
             fit_columns(self.table, "000,000.000")
             self._fit_copy_column()  # labels of copies with no rows yet count too
+            # Room for every action and status word, not only those of the first rows.
+            for column, table in ((ACTION_COLUMN, ACTION_WORDS),
+                                  (STATUS_COLUMN, OUTCOME_STATUS_WORDS)):
+                self._widen(column, table.values())
             self._sized = True
         if self._follow:
             self.table.scrollToBottom()
@@ -196,16 +201,20 @@ class ActivityLog(QtWidgets.QWidget):
                 self.copy_combo.addItem(label, copy_id)
             elif self.copy_combo.itemText(i) != label:
                 self.copy_combo.setItemText(i, label)
-        self.model.refresh_column(1)
+        self.model.refresh_column(COPY_COLUMN)
         self._fit_copy_column()
 
     def _fit_copy_column(self) -> None:
         """Widen the Copy column to its longest label (labels change rarely: a new copy)."""
+        self._widen(COPY_COLUMN, self._labels.values())
+
+    def _widen(self, column: int, texts: Iterable[str]) -> None:
+        """Make ``column`` at least as wide as the longest of ``texts``."""
         header = self.table.horizontalHeader()
-        widest = max((self.table.fontMetrics().horizontalAdvance(label)
-                      for label in self._labels.values()), default=0)
-        if header.sectionSize(1) < widest + 16:
-            header.resizeSection(1, widest + 16)
+        widest = max((self.table.fontMetrics().horizontalAdvance(text) for text in texts),
+                     default=0)
+        if header.sectionSize(column) < widest + 16:
+            header.resizeSection(column, widest + 16)
 
     def export_csv(self, path: str | Path) -> int:
         """Write the rows the filters show, with a header row; returns how many."""

@@ -8,6 +8,7 @@ before anything is submitted are those of copy-rules §5; the engine checks them
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Callable, Sequence
 from decimal import ROUND_CEILING, Decimal
@@ -132,8 +133,8 @@ def _copied(row: PreviewRow, value: Decimal) -> Decimal | None:
     return None if row.status == SKIPPED else value
 
 
-def preview_columns(mode: Callable[[], str]) -> list[Column]:
-    """The preview table's columns; ``mode`` tells the copy mode the rows were sized in."""
+def preview_columns() -> list[Column]:
+    """The preview table's columns (why a row differs is written under the table)."""
     return [
         Column("Symbol", lambda r: r.symbol),
         Column("Side", lambda r: r.side, color=side_color),
@@ -149,8 +150,6 @@ def preview_columns(mode: Callable[[], str]) -> list[Column]:
                lambda v: fmt_pct(v, 2, signed=False), align_right=True,
                tooltip="Your copy's margin / your investment"),
         Column("Status", lambda r: r, preview_status, status_color),
-        Column("Why it differs", lambda r: preview_note(r, mode()),
-               tooltip="Why your copy's size is not the trader's share of your investment"),
     ]
 
 
@@ -268,7 +267,7 @@ class AmountPage(QtWidgets.QWizardPage):
         for row, field in enumerate((self.max_slippage, self.max_margin, self.stop_loss), 4):
             field.add_to(grid, row)
 
-        self.preview_model = RowTableModel(preview_columns(lambda: self.mode),
+        self.preview_model = RowTableModel(preview_columns(),
                                            key=lambda r: r.symbol,
                                            tooltip=lambda r: STATUS_TIPS.get(r.status),
                                            parent=self)
@@ -295,6 +294,9 @@ class AmountPage(QtWidgets.QWizardPage):
             "trader's next trades.")
         preview_title.setWordWrap(True)
         self.as_of_label = mute(QtWidgets.QLabel(objectName="preview_as_of"))
+        # Why a row's copy differs from the trader's share, in full under the table.
+        self.preview_notes = QtWidgets.QLabel(objectName="preview_notes")
+        self.preview_notes.setWordWrap(True)
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.balance_hint)
@@ -303,6 +305,7 @@ class AmountPage(QtWidgets.QWizardPage):
         layout.addWidget(preview_title)
         layout.addWidget(self.as_of_label)
         layout.addWidget(self.preview_stack, 1)
+        layout.addWidget(self.preview_notes)
         self.set_inputs(inputs)
         self.set_mode(SMART)
 
@@ -373,6 +376,11 @@ class AmountPage(QtWidgets.QWizardPage):
                                       if self.mode != FIXED_RATIO else None))
         self.preview_rows = rows
         self.preview_model.set_rows(rows)
+        notes = [(r.symbol, preview_note(r, self.mode)) for r in rows]
+        self.preview_notes.setText("<br>".join(
+            f"<b>{html.escape(symbol)}</b>: {html.escape(note)}" for symbol, note in notes
+            if note))
+        self.preview_notes.setVisible(any(note for _, note in notes))
         self.preview_stack.setCurrentWidget(self.preview_table if rows else self.preview_empty)
         if rows:  # a handful of rows, re-sized per keystroke: a status can grow longer
             fit_columns(self.preview_table, "000,000.00")

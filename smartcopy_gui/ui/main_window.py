@@ -147,9 +147,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.alerts.enabled = self.app_settings.notifications
         self._wire()
         self.resize(default_size())
-        self.resizeDocks([self.trader_dock, self.detail_dock],
-                         [self.width() * 60 // 100, self.width() * 40 // 100],
-                         Qt.Orientation.Horizontal)
+        self.split_docks()
         self._restore_layout()
 
     # ------------------------------------------------------------------ building
@@ -299,6 +297,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.trader_list.copy_requested.connect(self.on_copy_requested)
         self.trader_detail.copy_requested.connect(self.on_copy_requested)
         self.copies.cancel_requested.connect(self.on_cancel_requested)
+
+    def split_docks(self) -> None:
+        """The first launch's layout at the window's size: trader list and detail 60/40
+        side by side over the live panels, 52/48 in height."""
+        self.resizeDocks([self.trader_dock, self.detail_dock],
+                         [self.width() * 60 // 100, self.width() * 40 // 100],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.trader_dock, self.positions_dock],
+                         [self.height() * 52 // 100, self.height() * 48 // 100],
+                         Qt.Orientation.Vertical)
 
     # ------------------------------------------------------------------ layout persistence
     def _restore_layout(self) -> None:

@@ -69,15 +69,19 @@ class CopyAlerts:
         self.clock = clock
         self.enabled = True
         self._statuses: dict[int, str] = {}
+        self._started = False
         self._pending: list[Alert] = []
         self._last: float | None = None
 
     def update(self, activity: Sequence[ActivityRow], copies: Sequence[CopyRow],
                label: Callable[[int], str]) -> None:
-        """Look at one update's new outcomes and the copies' statuses; notify."""
-        new = alerts_from_activity(activity, label)
-        if self._statuses:  # the first update only learns the statuses
+        """Look at one update's new outcomes and the copies' statuses; notify. The
+        first update only learns: its outcomes are the history of earlier launches."""
+        new: list[Alert] = []
+        if self._started:
+            new = alerts_from_activity(activity, label)
             new += alerts_from_copies(self._statuses, copies, label)
+        self._started = True
         self._statuses = {c.copy_id: c.status for c in copies}
         if self.enabled:
             self._pending += new

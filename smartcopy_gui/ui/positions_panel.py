@@ -271,7 +271,7 @@ class RoiChart(QtWidgets.QWidget):
             QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
         self.plot.setObjectName("roi_plot")
-        self.plot.setMinimumSize(320, 140)
+        self.plot.setMinimumSize(320, 110)
         # The view's antialiasing only smooths the axes and the grid, which are straight
         # lines (the curves antialias themselves): without it a redraw costs a third less.
         self.plot.setAntialiasing(False)
@@ -413,7 +413,7 @@ class PositionsPanel(QtWidgets.QWidget):
         table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         table.setAlternatingRowColors(False)
         table.setWordWrap(False)
-        table.setMinimumHeight(110)  # header and a few rows, however small the dock
+        table.setMinimumHeight(90)  # header and a few rows, however small the dock
         table.verticalHeader().hide()
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
         table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -29,7 +29,8 @@ from .qt import Qt, QtGui, QtWidgets, pg
 __all__ = ["DASH", "fmt_balance", "fmt_leverage", "fmt_money", "fmt_share", "fmt_pct",
            "fmt_price", "fmt_qty", "fmt_usdt",
            "Colors", "LIGHT", "DARK", "colors", "set_colors", "is_dark_palette",
-           "signed_color", "side_color", "fit_columns", "mute", "style_plot", "error_style"]
+           "signed_color", "side_color", "fit_columns", "point_sort_arrows", "mute", "style_plot",
+           "error_style"]
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,34 @@ def style_plot(plot: Any) -> None:
     legend = plot.getPlotItem().legend
     if legend is not None:
         legend.setLabelTextColor(theme.chart_foreground)
+        for _sample, label in legend.items:  # existing labels redraw only when set again
+            label.setText(label.text, color=theme.chart_foreground)
+
+
+class SortArrowStyle(QtWidgets.QProxyStyle):
+    """Draws a header's sort arrow pointing the way the values run: down for a
+    descending sort (largest first), up for an ascending one. (Qt's styles draw the
+    opposite: an "up" arrow, the largest at the top, for a descending sort.)"""
+
+    def drawPrimitive(self, element: QtWidgets.QStyle.PrimitiveElement,  # noqa: N802
+                      option: QtWidgets.QStyleOption, painter: QtGui.QPainter,
+                      widget: QtWidgets.QWidget | None = None) -> None:
+        if (element == QtWidgets.QStyle.PrimitiveElement.PE_IndicatorHeaderArrow
+                and isinstance(option, QtWidgets.QStyleOptionHeader)):
+            flipped = QtWidgets.QStyleOptionHeader(option)
+            up, down = (QtWidgets.QStyleOptionHeader.SortIndicator.SortUp,
+                        QtWidgets.QStyleOptionHeader.SortIndicator.SortDown)
+            flipped.sortIndicator = down if option.sortIndicator == up else up
+            option = flipped
+        super().drawPrimitive(element, option, painter, widget)
+
+
+def point_sort_arrows(table: QtWidgets.QTableView) -> None:
+    """Make ``table``'s header draw its sort arrow in the direction of the sort."""
+    header = table.horizontalHeader()
+    style = SortArrowStyle(QtWidgets.QApplication.style().name())
+    style.setParent(header)  # kept alive as long as the header
+    header.setStyle(style)
 
 
 def fit_columns(table: QtWidgets.QTableView, numeric_sample: str = "-000,000.00",

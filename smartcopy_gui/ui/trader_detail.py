@@ -139,7 +139,7 @@ class EquityChart(QtWidgets.QStackedWidget):
         super().__init__(parent)
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
         self.plot.setObjectName("equity_plot")
-        self.plot.setMinimumSize(320, 160)
+        self.plot.setMinimumSize(320, 130)
         # As in the ROI chart: the view's antialiasing only smooths the straight axes and
         # grid (the curve antialiases itself), and costs a third of each redraw.
         self.plot.setAntialiasing(False)
@@ -222,7 +222,7 @@ class TraderDetailView(QtWidgets.QWidget):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([280, 280])  # half and half until the user drags it
-        self.tabs.setMinimumHeight(170)  # a header and a few rows however small the dock
+        self.tabs.setMinimumHeight(140)  # a header and a few rows however small the dock
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)

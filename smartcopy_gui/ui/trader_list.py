@@ -15,7 +15,16 @@ from decimal import Decimal
 from ..store.stats import PERIODS, TraderStats
 from .models import KEY_ROLE, SORT_ROLE, Column, RowTableModel
 from .qt import QModelIndex, QSortFilterProxyModel, Qt, QtCore, QtGui, QtWidgets, Signal, Slot
-from .shared import DASH, fit_columns, fmt_money, fmt_pct, fmt_share, mute, signed_color
+from .shared import (
+    DASH,
+    fit_columns,
+    fmt_money,
+    fmt_pct,
+    fmt_share,
+    mute,
+    point_sort_arrows,
+    signed_color,
+)
 
 log = logging.getLogger("smartcopy.ui")
 
@@ -267,6 +276,7 @@ class TraderListView(QtWidgets.QWidget):
         table = QtWidgets.QTableView(objectName="traders_table")
         table.setModel(self.proxy)
         table.setSortingEnabled(True)
+        point_sort_arrows(table)
         table.sortByColumn(TRADER_COLUMNS.index(self._column("ROI")),
                            Qt.SortOrder.DescendingOrder)
         table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)

@@ -213,3 +213,18 @@ def test_labels_named_before_the_first_rows_are_not_elided(qtbot):
     widget.show()
     needed = widget.table.fontMetrics().horizontalAdvance(long_label)
     assert widget.table.horizontalHeader().sectionSize(1) > needed
+
+
+def test_a_status_that_arrives_later_is_not_elided(qtbot):
+    widget = ActivityLog()
+    qtbot.addWidget(widget)
+    widget.set_copies(LABELS)
+    widget.append([ROWS[0]])  # sized on a "Copied" row
+    widget.append([outcome(9, 1, "copied_min_qty", action="liquidation")])
+    widget.show()
+    model, header = widget.table.model(), widget.table.horizontalHeader()
+    for header_text in ("Action", "Status"):
+        c = [model.headerData(i, Qt.Orientation.Horizontal)
+             for i in range(model.columnCount())].index(header_text)
+        text = model.index(1, c).data()
+        assert widget.table.fontMetrics().horizontalAdvance(text) < header.sectionSize(c), text

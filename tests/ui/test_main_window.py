@@ -203,9 +203,12 @@ def test_the_theme_is_kept_after_a_restart(qtbot, settings):
     # The charts follow: a dark background, the dark theme's pens.
     chart = second.positions.chart.plot
     assert chart.backgroundBrush().color().name() == DARK.chart_background
+    legend = chart.getPlotItem().legend
+    assert all(DARK.chart_foreground in label.item.toHtml() for _, label in legend.items)
     second.set_theme("light")
     assert colors() is LIGHT
     assert chart.backgroundBrush().color().name() == LIGHT.chart_background
+    assert all(LIGHT.chart_foreground in label.item.toHtml() for _, label in legend.items)
 
 
 def test_the_speed_is_kept_after_a_restart(qtbot, settings):
@@ -220,9 +223,12 @@ def test_the_speed_is_kept_after_a_restart(qtbot, settings):
 def test_a_liquidation_is_notified(qtbot, settings):
     notifier = FakeNotifier()
     window = make_window(qtbot, settings, notifier)
-    window.on_updated(update(activity=[outcome(1)]))
+    # The first update carries the history of earlier launches: nothing to notify.
+    window.on_updated(update(activity=[outcome(1, action="liquidation", status="done")]))
+    assert notifier.shown == []
+    window.on_updated(update(activity=[outcome(2)]))
     assert notifier.shown == []  # an ordinary copied open says nothing
-    window.on_updated(update(activity=[outcome(2, action="liquidation", status="done")]))
+    window.on_updated(update(activity=[outcome(3, action="liquidation", status="done")]))
     assert notifier.shown == [("Copy liquidated", "Dmitri Averages · Smart · #1: your "
                                                   "BTCUSDT position was liquidated.")]
 

@@ -218,3 +218,24 @@ def test_focus_search_puts_the_cursor_in_the_search_box(qtbot, view):
     view.focus_search()
     qtbot.waitUntil(view.search.hasFocus, timeout=1000)
     assert view.search.selectedText() == "bob"  # typing replaces the last search
+
+
+def arrow_rows(view: TraderListView, header_text: str) -> list[int]:
+    """How many dark pixels each row of the sort arrow has, top to bottom (the arrow
+    is drawn in the right third of its section, away from the centred title)."""
+    header = view.table.horizontalHeader()
+    section = headers(view).index(header_text)
+    image = header.grab().toImage()
+    x0, width = header.sectionViewportPosition(section), header.sectionSize(section)
+    counts = [sum(1 for x in range(x0 + 2 * width // 3, x0 + width - 2)
+                  if image.pixelColor(x, y).lightness() < 128)
+              for y in range(image.height())]
+    return [n for n in counts if n]
+
+
+def test_the_sort_arrow_points_the_way_the_values_run(qtbot, view):
+    rows = arrow_rows(view, "ROI")  # best first: a descending sort
+    assert rows[0] > rows[-1]  # ▼ widest at the top
+    click_header(qtbot, view, "ROI")
+    rows = arrow_rows(view, "ROI")
+    assert rows[0] < rows[-1]  # ▲ for ascending
