@@ -36,6 +36,7 @@ from .models import KEY_ROLE, Column, RowTableModel
 from .qt import QModelIndex, Qt, QtCore, QtGui, QTimer, QtWidgets, Signal, Slot, pg
 from .shared import (
     DASH,
+    DateAxis,
     colors,
     fit_columns,
     fmt_money,
@@ -269,7 +270,7 @@ class RoiChart(QtWidgets.QWidget):
         self.copy_combo = QtWidgets.QComboBox(objectName="roi_copy")
         self.copy_combo.setSizeAdjustPolicy(
             QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.plot = pg.PlotWidget(axisItems={"bottom": DateAxis()})
         self.plot.setObjectName("roi_plot")
         self.plot.setMinimumSize(320, 110)
         # The view's antialiasing only smooths the axes and the grid, which are straight

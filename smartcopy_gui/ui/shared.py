@@ -29,8 +29,8 @@ from .qt import Qt, QtGui, QtWidgets, pg
 __all__ = ["DASH", "fmt_balance", "fmt_leverage", "fmt_money", "fmt_share", "fmt_pct",
            "fmt_price", "fmt_qty", "fmt_usdt",
            "Colors", "LIGHT", "DARK", "colors", "set_colors", "is_dark_palette",
-           "signed_color", "side_color", "fit_columns", "point_sort_arrows", "mute", "style_plot",
-           "error_style"]
+           "signed_color", "side_color", "fit_columns", "point_sort_arrows", "DateAxis",
+           "mute", "style_plot", "error_style"]
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,30 @@ def point_sort_arrows(table: QtWidgets.QTableView) -> None:
     style = SortArrowStyle(QtWidgets.QApplication.style().name())
     style.setParent(header)  # kept alive as long as the header
     header.setStyle(style)
+
+
+class DateAxis(pg.DateAxisItem):  # type: ignore[misc]
+    """A UTC date axis whose labels never overlap: pyqtgraph draws each level of
+    ticks (months, then days…) without looking at the others, so "Apr" and "02" can
+    land on each other. Labels that would touch one already placed are dropped (the
+    coarser levels come first, so they are kept)."""
+
+    GAP_PX = 6
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(utcOffset=0, **kwargs)
+
+    def generateDrawSpecs(self, p: QtGui.QPainter) -> Any:  # noqa: N802
+        specs = super().generateDrawSpecs(p)
+        if specs is None:
+            return None
+        axis, ticks, texts = specs
+        kept: list[Any] = []
+        for spec in texts:
+            rect = spec[0].adjusted(-self.GAP_PX / 2, 0, self.GAP_PX / 2, 0)
+            if not any(rect.intersects(other[0]) for other in kept):
+                kept.append(spec)
+        return axis, ticks, kept
 
 
 def fit_columns(table: QtWidgets.QTableView, numeric_sample: str = "-000,000.00",

@@ -21,6 +21,7 @@ from .models import Column, RowTableModel
 from .qt import Qt, QtCore, QtGui, QtWidgets, Signal, Slot, pg
 from .shared import (
     DASH,
+    DateAxis,
     colors,
     fit_columns,
     fmt_leverage,
@@ -137,7 +138,7 @@ class EquityChart(QtWidgets.QStackedWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.plot = pg.PlotWidget(axisItems={"bottom": DateAxis()})
         self.plot.setObjectName("equity_plot")
         self.plot.setMinimumSize(320, 130)
         # As in the ROI chart: the view's antialiasing only smooths the straight axes and

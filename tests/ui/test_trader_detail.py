@@ -8,7 +8,7 @@ import pytest
 
 from smartcopy_gui.session import CopyRow, PositionView
 from smartcopy_gui.store.stats import PeriodStats, TraderStats
-from smartcopy_gui.ui.qt import Qt
+from smartcopy_gui.ui.qt import Qt, QtGui
 from smartcopy_gui.ui.shared import LIGHT
 from smartcopy_gui.ui.trader_detail import TraderDetailView
 
@@ -133,3 +133,21 @@ def test_draws_the_curve_and_each_tab(qtbot, view, tmp_path):
                 text = model.index(r, c).data()
                 assert table.fontMetrics().horizontalAdvance(text) < header.sectionSize(c), \
                     text
+
+
+def test_date_labels_never_overlap(qtbot, view):
+    curve = [(T0 + i * DAY, D(10000) + D(i % 7)) for i in range(92)]  # Jan to April
+    view.show_trader(STATS, curve, [], [], [])
+    for width in (520, 900, 1400):
+        view.resize(width, 620)
+        axis = view.chart.plot.getAxis("bottom")
+        image = view.chart.plot.grab().toImage()
+        painter = QtGui.QPainter(image)
+        try:
+            _, _, texts = axis.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        rects = [spec[0] for spec in texts]
+        assert len(rects) >= 3, width  # still labelled
+        assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:]), \
+            (width, [spec[2] for spec in texts])
