@@ -27,7 +27,7 @@ from .positions_panel import PositionsPanel
 from .qt import QSettings, Qt, QtCore, QtGui, QtWidgets, Slot
 from .settings import AppSettings, SettingsDialog
 from .shared import error_style, fmt_balance
-from .theme import THEMES, apply_theme
+from .theme import SYSTEM, THEMES, apply_theme
 from .trader_detail import TraderDetailView
 from .trader_list import TraderListView
 
@@ -293,6 +293,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.shortcuts_action.triggered.connect(self.on_shortcuts_triggered)
         self.about_action.triggered.connect(self.on_about_triggered)
         self.activity.exported.connect(self.on_activity_exported)
+        QtGui.QGuiApplication.styleHints().colorSchemeChanged.connect(
+            self.on_color_scheme_changed)
         self.trader_list.trader_selected.connect(self.on_trader_selected)
         self.trader_list.copy_requested.connect(self.on_copy_requested)
         self.trader_detail.copy_requested.connect(self.on_copy_requested)
@@ -416,6 +418,11 @@ class MainWindow(QtWidgets.QMainWindow):
     @Slot(QtGui.QAction)
     def on_theme_action_triggered(self, action: QtGui.QAction) -> None:
         self.set_theme(str(action.data()))
+
+    @Slot(Qt.ColorScheme)
+    def on_color_scheme_changed(self, scheme: Qt.ColorScheme) -> None:
+        if self.app_settings.theme == SYSTEM:  # the desktop switched light/dark
+            self.set_theme(SYSTEM)
 
     def set_theme(self, theme: str) -> None:
         """Switch to ``theme`` (system, light, dark) now and at the next launch."""

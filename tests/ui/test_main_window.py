@@ -3,6 +3,7 @@ shortcuts, the theme and speed kept across restarts, notifications."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -12,6 +13,7 @@ from smartcopy_gui.ui.controller import Controller, LiveUpdate
 from smartcopy_gui.ui.main_window import DepositDialog, MainWindow
 from smartcopy_gui.ui.notifications import CopyAlerts
 from smartcopy_gui.ui.qt import QSettings, Qt, QtCore, QtGui, QtWidgets
+from smartcopy_gui.ui.settings import SettingsDialog
 from smartcopy_gui.ui.shared import DARK, LIGHT, colors
 from smartcopy_gui.ui.theme import apply_theme
 
@@ -255,7 +257,7 @@ def test_notifications_are_throttled_and_can_be_turned_off():
         "Trader's close not copied",
         "Dmitri Averages · Smart · #1: the trader closed BTCUSDT but your copy did not — "
         "the opening of this position was not copied.")]
-    stopped = CopyRow(**{**ALICE.__dict__, "status": "stopped"})
+    stopped = replace(ALICE, status="stopped")
     alerts.update([outcome(2, action="liquidation", status="done")], [stopped], label)
     assert len(notifier.shown) == 1  # within 10 s of the last: held back, not lost
     clock.now += 10
@@ -273,7 +275,27 @@ def test_a_stop_loss_stop_is_notified():
     notifier = FakeNotifier()
     alerts = CopyAlerts(notifier, clock=Clock())
     alerts.update([], [ALICE], lambda _: "Dmitri Averages · Smart · #1")
-    alerts.update([], [CopyRow(**{**ALICE.__dict__, "status": "stopped"})],
+    alerts.update([], [replace(ALICE, status="stopped")],
                   lambda _: "Dmitri Averages · Smart · #1")
     assert notifier.shown == [("Copy stopped by its stop-loss", "Dmitri Averages · Smart · "
                                "#1 ended: its equity fell to the stop-loss.")]
+
+
+def test_the_settings_dialog_turns_notifications_off_for_good(qtbot, settings):
+    notifier = FakeNotifier()
+    window = make_window(qtbot, settings, notifier)
+    window.show()
+    window.settings_action.trigger()
+    dialog = window.findChild(SettingsDialog)
+    assert dialog.notifications  # on by default
+    dialog.notify_box.setChecked(False)
+    dialog.theme_box.setCurrentIndex(dialog.theme_box.findData("dark"))
+    dialog.accept()
+    assert colors() is DARK
+    window.on_updated(update())
+    window.on_updated(update(activity=[outcome(2, action="liquidation", status="done")]))
+    assert notifier.shown == []
+    again = make_window(qtbot, settings, notifier)  # the next launch
+    again.settings_action.trigger()
+    dialog = again.findChild(SettingsDialog)
+    assert not dialog.notifications and dialog.theme == "dark"
