@@ -37,6 +37,8 @@ def test_anything_else_is_not_a_number(text):
 
 @pytest.mark.parametrize(("text", "message"), [
     ("1e309", f"The deposit {TOO_MUCH}"),
+    ("1e99999999999999999999", f"The deposit {TOO_MUCH}"),  # beyond what Decimal holds
+    ("1e-99999999999999999999", "Use at most 8 decimal places"),
     ("99999999999999999999", f"The deposit {TOO_MUCH}"),
     ("10000000000.01", f"The deposit {TOO_MUCH}"),
     ("0.000000001", "Use at most 8 decimal places"),

@@ -98,17 +98,32 @@ class NumberRule:
         try:
             value = parse_amount_text(text)
         except ValueError:
-            return Checked(None, f"Enter a number, e.g. {self.example}")
+            return Checked(None, self._out_of_range(text)
+                           or f"Enter a number, e.g. {self.example}")
         if value <= 0:
             return Checked(None, f"{self.subject} must be positive")
         if self.maximum is not None and value > self.maximum:
-            return Checked(None, f"{self.subject} can be at most "
-                                 f"{fmt_usdt(self.maximum)}{self.unit}")
+            return Checked(None, self._too_large())
         if self.below is not None and value >= self.below:
             return Checked(None, self.below_error)
         if self.max_places is not None and decimal_places(value) > self.max_places:
             return Checked(None, f"Use at most {self.max_places} decimal places")
         return Checked(value)
+
+
+    def _out_of_range(self, text: str) -> str:
+        """The message for a number written in the right syntax whose exponent the
+        parser refuses ("1e999999999999999999999"): too large, or too many places."""
+        match = _DECIMAL.fullmatch(text)
+        if match is None or match.group(3) is None:
+            return ""
+        if "-" not in match.group(3):  # a huge positive exponent
+            return self._too_large()
+        return f"Use at most {self.max_places} decimal places" if self.max_places else ""
+
+    def _too_large(self) -> str:
+        return f"{self.subject} can be at most {fmt_usdt(self.maximum)}{self.unit}" \
+            if self.maximum is not None else f"{self.subject} is too large"
 
 
 def usdt_rule(subject: str, example: str, required: str | None = None) -> NumberRule:
