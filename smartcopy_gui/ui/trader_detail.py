@@ -247,7 +247,6 @@ class TraderDetailView(QtWidgets.QWidget):
                 pane.set_rows([])  # another trader: no row is the same one
         self._trader = stats.trader
         self.title.setText(stats.name)
-        self.title.setToolTip(stats.trader)
         days = "day" if stats.days_active == 1 else "days"
         self.subtitle.setText(
             f"Profit share {fmt_share(Decimal(stats.profit_share))} · "

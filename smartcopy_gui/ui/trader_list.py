@@ -236,7 +236,8 @@ class TraderListView(QtWidgets.QWidget):
         self._selected: str | None = None
         self._fit_due = False
         self.model = RowTableModel(TRADER_COLUMNS, key=lambda r: r.trader,
-                                   tooltip=lambda r: f"{r.name} ({r.trader})", parent=self)
+                                   tooltip=lambda r: f"{r.name}: Enter or Copy to copy this trader",
+                                   parent=self)
         self.proxy = TraderFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.period_switch = PeriodSwitch(parent=self)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 
@@ -299,3 +300,22 @@ def test_the_settings_dialog_turns_notifications_off_for_good(qtbot, settings):
     again.settings_action.trigger()
     dialog = again.findChild(SettingsDialog)
     assert not dialog.notifications and dialog.theme == "dark"
+
+
+def test_the_export_starts_in_the_folder_last_used(qtbot, settings, tmp_path):
+    window = make_window(qtbot, settings)
+    window.show()
+    window.export_action.trigger()
+    dialog = window.findChild(QtWidgets.QFileDialog, "export_dialog")
+    assert Path(dialog.directory().absolutePath()) == Path.home()  # never the program's
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    dialog.fileSelected.emit(str(folder / "mine.csv"))
+    assert (folder / "mine.csv").is_file()
+    dialog.close()
+    again = make_window(qtbot, settings)  # the next launch
+    again.show()
+    again.export_action.trigger()
+    dialog = again.findChild(QtWidgets.QFileDialog, "export_dialog")
+    assert Path(dialog.directory().absolutePath()) == folder
+    dialog.close()
