@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,7 @@ def _num(text: str | None, places: int = 2) -> str:
     return "—" if text is None else f"{Decimal(text):,.{places}f}"
 
 
-def _counts(counts: dict[str, int], table: dict[str, str]) -> str:
+def _counts(counts: dict[str, int], table: Mapping[str, str]) -> str:
     return ", ".join(f"{n} × {words(table, what)}" for what, n in counts.items()) or "none yet"
 
 
