@@ -14,9 +14,9 @@ def test_the_size_is_read():
     assert build_parser().parse_args(["--screenshot", "shots"]).size == (1920, 1080)
 
 
-@pytest.mark.parametrize("size", ["1366", "1366x", "x768", "-5x768", "1366×768", "10x10"])
+@pytest.mark.parametrize("size", ["1366", "1366x", "x768", "0x768", "1366×768", "10x10"])
 def test_a_bad_size_is_a_usage_error(size, capsys):
     with pytest.raises(SystemExit) as exit_:
-        build_parser().parse_args(["--screenshot", "shots", "--size", size])
+        build_parser().parse_args(["--screenshot", "shots", f"--size={size}"])
     assert exit_.value.code == 2
     assert "expected WxH, e.g. 1366x768" in capsys.readouterr().err
