@@ -131,7 +131,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.app_settings = AppSettings(settings)
         self.settings = self.app_settings.qsettings
         self.setWindowTitle("SmartCopy — copy trading, side by side")
-        self.setWindowIcon(app_icon())
+        icon = app_icon()
+        self.setWindowIcon(icon)
+        QtWidgets.QApplication.setWindowIcon(icon)  # the wizard and dialogs too
         self.setDockNestingEnabled(True)
         self.dark = apply_theme(self.app_settings.theme)
         controller.set_speed(self.app_settings.speed(SPEEDS, controller.speed))

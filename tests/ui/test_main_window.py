@@ -168,6 +168,7 @@ def test_the_menus_offer_the_desktop_basics(window):
     assert menus["Help"] == ["Keyboard shortcuts", "About SmartCopy"]
     assert window.quit_action.shortcut() == QtGui.QKeySequence("Ctrl+Q")
     assert not window.windowIcon().isNull()
+    assert window.windowIcon().availableSizes()[-1].width() >= 256  # sharp on HiDPI docks
 
 
 def test_f1_lists_the_shortcuts_and_about_names_the_version(qtbot, window):
