@@ -112,7 +112,15 @@ class TrayNotifier:
         if QtWidgets.QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QtWidgets.QSystemTrayIcon(icon, window)
             self.tray.setToolTip("SmartCopy")
+            # A click on the icon or on a message brings the window back.
+            self.tray.activated.connect(self.show_window)
+            self.tray.messageClicked.connect(self.show_window)
             self.tray.show()
+
+    def show_window(self) -> None:
+        self.window.showNormal()
+        self.window.raise_()
+        self.window.activateWindow()
 
     def show(self, title: str, message: str) -> None:
         if self.tray is not None and self.tray.supportsMessages():

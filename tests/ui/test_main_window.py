@@ -12,7 +12,7 @@ import pytest
 from smartcopy_gui.session import ActivityRow, CopyRow, PositionPair, SessionSnapshot
 from smartcopy_gui.ui.controller import Controller, LiveUpdate
 from smartcopy_gui.ui.main_window import DepositDialog, MainWindow
-from smartcopy_gui.ui.notifications import CopyAlerts
+from smartcopy_gui.ui.notifications import CopyAlerts, TrayNotifier
 from smartcopy_gui.ui.qt import QSettings, Qt, QtCore, QtGui, QtWidgets
 from smartcopy_gui.ui.settings import SettingsDialog
 from smartcopy_gui.ui.shared import DARK, LIGHT, colors
@@ -320,3 +320,16 @@ def test_the_export_starts_in_the_folder_last_used(qtbot, settings, tmp_path):
     dialog = again.findChild(QtWidgets.QFileDialog, "export_dialog")
     assert Path(dialog.directory().absolutePath()) == folder
     dialog.close()
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # offscreen: no windows
+def test_without_a_tray_the_notification_is_in_the_status_bar(qtbot, window):
+    notifier = TrayNotifier(window.windowIcon(), window)
+    window.show()
+    notifier.show("Copy liquidated", "Dmitri Averages · Smart · #1: your BTCUSDT position "
+                                     "was liquidated.")
+    assert window.statusBar().currentMessage() == (
+        "Copy liquidated: Dmitri Averages · Smart · #1: your BTCUSDT position was liquidated.")
+    window.showMinimized()
+    notifier.show_window()  # what a click on the tray icon or its message does
+    assert not window.isMinimized()
