@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Protocol
 
 from ..domain import sizing as sz
@@ -34,6 +34,13 @@ from ..domain.positions import (
     liq_test_terms,
     position_margin,
     realized_pnl,
+)
+from ..domain.sizing import (
+    partial_close_qty,
+    ratio_steps,
+    slippage_exceeded,
+    steps_for_margin,
+    target_margin,
 )
 from .state import (
     ACTIVE,
@@ -807,12 +814,7 @@ class Engine:
                             sz.POSITION_NOT_COPIED, None, None, ts)
                     continue
                 pos_leverage = pos.leverage
-            if is_long:
-                if fill > trader_price * (ONE + copy.max_slippage):
-                    outcome(ch, event_id, copy, trader_id, symbol, kind, sz.SKIPPED,
-                            sz.SLIPPAGE_LIMIT, None, None, ts)
-                    continue
-            elif fill < trader_price * (ONE - copy.max_slippage):
+            if slippage_exceeded(is_long, fill, trader_price, copy.max_slippage):
                 outcome(ch, event_id, copy, trader_id, symbol, kind, sz.SKIPPED,
                         sz.SLIPPAGE_LIMIT, None, None, ts)
                 continue
@@ -822,21 +824,14 @@ class Engine:
                 cost = sz.unit_cost(fill, pos_leverage, taker)
                 cost_step = cost * step
             mode = copy.mode
-            if mode == "smart":
-                target = u * (acc.equity(prices) if acc.positions else acc.wallet)
-            elif mode == "fixed_amount":
-                target = copy.amount  # type: ignore[assignment]
+            if mode == "fixed_ratio":
+                steps = ratio_steps(p["qty"], copy.ratio, step)  # type: ignore[arg-type]
             else:
-                target = None
-            if target is None:
-                steps = (p["qty"] * copy.ratio / step).to_integral_value(ROUND_FLOOR)
-            else:
-                cap = copy.max_margin_per_order
-                if cap is not None and target > cap:
-                    target = cap
-                # floor_step(M / cost) as a count of steps, the step folded into the divisor.
-                steps = ((target / cost_step).to_integral_value(ROUND_FLOOR)
-                         if target > 0 else ZERO)
+                equity = (acc.equity(prices) if acc.positions else acc.wallet
+                          ) if mode == "smart" else ZERO
+                steps = steps_for_margin(
+                    target_margin(mode, u, equity, copy.amount, copy.max_margin_per_order),
+                    cost_step)
             available = acc.available(prices) if acc.positions else acc.wallet
             # Copiers of one batch land on few distinct sizes: what follows from a size
             # (its cost, fee, margin) is computed once per size and batch.
@@ -901,7 +896,6 @@ class Engine:
         touched: list[int] = []
         is_long = side == LONG
         step, min_qty = inst.qty_step, inst.min_qty
-        before_step = before * step
         fill_taker = fill * taker
         group = self._group(ch, event_id, trader_id, symbol, "close", fill, ts, p.get("price"),
                             side)
@@ -915,16 +909,7 @@ class Engine:
                               sz.POSITION_NOT_COPIED, None, None, ts)
                 continue
             held = pos.qty
-            if full:
-                qty = held
-            else:
-                # sz.partial_close_qty, inlined: round_step(held × f), ≥ min_qty, and all
-                # of it when what would remain is below min_qty.
-                qty = (held * closed / before_step).to_integral_value(ROUND_HALF_UP) * step
-                if qty < min_qty:
-                    qty = min_qty
-                if held - qty < min_qty:
-                    qty = held
+            qty = held if full else partial_close_qty(held, closed, before, step, min_qty)
             # Inlined postings of realized PnL and fee (see _post): once per copier.
             pnl = ((fill - pos.entry) * qty if is_long else (pos.entry - fill) * qty
                    ).quantize(E8)
