@@ -839,7 +839,7 @@ class Engine:
             if sized is None:
                 qty = steps * step
                 fee = (qty * fill_taker).quantize(E8)
-                margin = (qty * fill / pos_leverage).quantize(E8)
+                margin = position_margin(qty, fill, pos_leverage)
                 # A new isolated position's liquidation test, ready for the next check.
                 terms = (liq_test_terms(side, qty, fill, margin, inst, qty * last_price)
                          if isolated else None)
@@ -856,7 +856,7 @@ class Engine:
                             sz.INSUFFICIENT_FUNDS, None, None, ts)
                     continue
                 fee = (qty * fill_taker).quantize(E8)
-                margin = (qty * fill / pos_leverage).quantize(E8)
+                margin = position_margin(qty, fill, pos_leverage)
                 fee_units = -int(fee.scaleb(8))
                 terms = None
             # Inlined posting of the fee (see _post): this loop runs once per copier.
@@ -894,7 +894,6 @@ class Engine:
         reason = p.get("reason")
         ts, event_id, trader_id = batch.exec_ts, batch.event_id, p["trader"]
         touched: list[int] = []
-        is_long = side == LONG
         step, min_qty = inst.qty_step, inst.min_qty
         fill_taker = fill * taker
         group = self._group(ch, event_id, trader_id, symbol, "close", fill, ts, p.get("price"),
@@ -911,8 +910,7 @@ class Engine:
             held = pos.qty
             qty = held if full else partial_close_qty(held, closed, before, step, min_qty)
             # Inlined postings of realized PnL and fee (see _post): once per copier.
-            pnl = ((fill - pos.entry) * qty if is_long else (pos.entry - fill) * qty
-                   ).quantize(E8)
+            pnl = realized_pnl(side, pos.entry, fill, qty).quantize(E8)
             fee = (qty * fill_taker).quantize(E8)
             acc.wallet += pnl - fee
             totals = copy.totals
