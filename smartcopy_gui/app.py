@@ -18,6 +18,7 @@ from typing import Any
 import platformdirs
 
 from .engine.engine import Engine
+from .gc_policy import tune_collector
 from .session import Session
 
 log = logging.getLogger("smartcopy.app")
@@ -61,6 +62,7 @@ def run_gui(db_path: Path | str | None = None, seed: int = DEFAULT_SEED,
             backfill_days: int = 90, quit_after_ms: int | None = None) -> int:
     """Run the desktop app until its window closes; returns the exit status."""
     os.environ.setdefault("QT_API", "pyside6")
+    tune_collector()
     import qasync
 
     from .cli import default_db_path

@@ -16,6 +16,7 @@ from typing import Any
 from .domain.events import Event, format_ts
 from .engine.engine import APPLIED, DUPLICATE, REJECTED, Engine, MalformedInput
 from .engine.report import build_report
+from .gc_policy import tune_collector
 from .sources.importers import (
     ImportFailed,
     import_events,
@@ -330,6 +331,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    tune_collector()
     args = build_parser().parse_args(argv)
     try:
         if args.screenshot:

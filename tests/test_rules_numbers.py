@@ -6,7 +6,13 @@ engine's own maths to produce an expected value.
 
 from __future__ import annotations
 
+import decimal
+import subprocess
+import sys
+import textwrap
+import threading
 from decimal import Decimal
+from pathlib import Path
 
 from tests.scenario import Scenario, close_to, copy_of, outcomes_where, rejected_ids, run
 
@@ -295,3 +301,39 @@ def test_configured_taker_fee_applies_to_trader_and_copier():
     # Alice fee 0.5 × 60000 × 0.001 = 30; copier 0.05 × 60000 × 0.001 = 3.
     assert D(rep["traders"]["alice"]["wallet"]) == D("9970")
     assert D(copy_of(rep, "me")["fees"]) == D("3")
+
+
+# ------------------------------------------------------------- no process-wide side effects
+def test_the_engine_computes_the_same_in_any_thread_whatever_its_decimal_context():
+    # The worked example: u = 3000 / 10000 and M = u × 1000 need more than 5 digits.
+    from tests.scenario import worked_example
+
+    lines = worked_example().lines
+    in_thread: list[dict] = []
+    worker = threading.Thread(target=lambda: in_thread.append(run(lines)))
+    worker.start()
+    worker.join()
+    with decimal.localcontext(decimal.Context(prec=5, rounding=decimal.ROUND_DOWN)):
+        here = run(lines)
+    assert here == in_thread[0]
+    assert outcomes_where(here, copier="me")[0]["qty"] == "0.049"
+
+
+def test_importing_and_running_the_engine_leaves_decimal_and_gc_settings_alone():
+    code = textwrap.dedent("""
+        import decimal, gc
+        before = (decimal.DefaultContext.prec, decimal.getcontext().prec,
+                  decimal.getcontext().traps[decimal.FloatOperation], gc.get_threshold())
+        from smartcopy_gui.cli import replay_lines
+        from smartcopy_gui.engine.engine import Engine
+        from smartcopy_gui.store import Store
+        from tests.scenario import worked_example
+        engine = Engine(Store(":memory:"))
+        replay_lines(engine, worked_example().lines)
+        after = (decimal.DefaultContext.prec, decimal.getcontext().prec,
+                 decimal.getcontext().traps[decimal.FloatOperation], gc.get_threshold())
+        print(before == after, gc.isenabled(), gc.get_freeze_count())
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.split() == ["True", "True", "0"]

@@ -3,19 +3,40 @@
 from __future__ import annotations
 
 import decimal
+import functools
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from typing import ParamSpec, TypeVar
 
-# A generous precision so that divisions which are then floored to a step never
-# round up across a step boundary. Set on the default context too, so that every
-# thread (the GUI runs the engine off its main thread) computes the same way and the
-# hot paths can use plain operators.
-decimal.DefaultContext.prec = 60
-decimal.DefaultContext.rounding = ROUND_HALF_EVEN
-decimal.DefaultContext.traps[decimal.FloatOperation] = True
-CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_EVEN, Emax=10**6, Emin=-(10**6))
-decimal.setcontext(decimal.Context(prec=60, rounding=ROUND_HALF_EVEN,
-                                   traps=[decimal.InvalidOperation, decimal.DivisionByZero,
-                                          decimal.Overflow, decimal.FloatOperation]))
+# A generous precision so that divisions which are then floored to a step never round up
+# across a step boundary, and an average entry price stays exact to 60 digits. Used as a
+# local context (``exact_context``) by every entry point of the engine, the report and the
+# preview: nothing here changes the process's or a thread's default context, and every
+# thread computes the same numbers.
+CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_EVEN, Emax=10**6, Emin=-(10**6),
+                          traps=[decimal.InvalidOperation, decimal.DivisionByZero,
+                                 decimal.Overflow, decimal.FloatOperation])
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def exact_context() -> AbstractContextManager[decimal.Context]:
+    """``with exact_context():`` runs its block in the engine's decimal context."""
+    return decimal.localcontext(CONTEXT)
+
+
+def exact(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``fn`` in the engine's decimal context, whatever the caller's thread uses."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with decimal.localcontext(CONTEXT):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
 
 ZERO = Decimal(0)
 ONE = Decimal(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .instruments import Instrument
-from .numbers import CENT_MICRO, ONE, ZERO, money
+from .numbers import CENT_MICRO, ONE, ZERO, exact, money
 
 LONG = "long"
 SHORT = "short"
@@ -144,6 +144,7 @@ def cross_liq_price(account: Account, pos: Position, instruments: dict[str, Inst
                              tier.maintenance_amount)
 
 
+@exact
 def liq_price_of(account: Account, pos: Position, instruments: dict[str, Instrument],
                  prices: dict[str, Decimal]) -> Decimal | None:
     """The liquidation price shown for a position, isolated or cross."""

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from . import sizing as sz
 from .instruments import Instrument
-from .numbers import ZERO
+from .numbers import ZERO, exact
 from .positions import Position
 
 
@@ -33,6 +33,7 @@ class PreviewRow:
     reason: str | None  # insufficient_funds when skipped
 
 
+@exact
 def preview_copy(positions: list[Position], trader_equity: Decimal, prices: dict[str, Decimal],
                  instruments: dict[str, Instrument], investment: Decimal, mode: str,
                  taker: Decimal, amount: Decimal | None = None, ratio: Decimal | None = None,

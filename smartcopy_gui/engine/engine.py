@@ -8,11 +8,9 @@ never runs ahead of what was committed.
 
 from __future__ import annotations
 
-import gc
 import heapq
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -21,7 +19,7 @@ from ..domain import sizing as sz
 from ..domain.events import Event
 from ..domain.instruments import Instrument, Tier
 from ..domain.numbers import CENT_MICRO as E8
-from ..domain.numbers import ONE, ZERO, fmt, is_multiple, money
+from ..domain.numbers import ONE, ZERO, exact, fmt, is_multiple, money
 from ..domain.positions import (
     CROSS,
     ISOLATED,
@@ -73,20 +71,6 @@ REJECTED = "rejected"
 DUPLICATE = "duplicate"
 
 
-@contextmanager
-def _no_gc_pauses() -> Iterator[None]:
-    """Hold the cyclic garbage collector off while one batch allocates a row per copier:
-    the objects it makes are acyclic, and repeated generation scans of a growing heap
-    otherwise dominate a fan-out to thousands of copiers."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 class Rejected(Exception):
     """A business-rule rejection: the event is valid but may not be applied."""
 
@@ -116,6 +100,7 @@ class Result:
 class Engine:
     """Applies events to the state held by a store."""
 
+    @exact
     def __init__(self, store: EngineStore,
                  on_commit: Callable[[Changes], None] | None = None) -> None:
         self.store = store
@@ -128,10 +113,8 @@ class Engine:
     def _index_pending(self) -> None:
         self._heap = [(b.exec_ts, b.seq, b) for b in self.state.pending]
         heapq.heapify(self._heap)
-        # The loaded state lives as long as the engine: keep the collector from
-        # rescanning it on every later collection.
-        gc.freeze()
 
+    @exact
     def reload(self) -> None:
         """Throw the in-memory state away and rebuild it from the store."""
         self.state = self.store.load_state()
@@ -139,8 +122,7 @@ class Engine:
 
     def _commit(self, ch: Changes) -> None:
         try:
-            with _no_gc_pauses():
-                self.store.commit(ch)
+            self.store.commit(ch)
         except BaseException:
             self.reload()
             raise
@@ -160,6 +142,7 @@ class Engine:
         """
         return self.submit_many([ev])[0]
 
+    @exact
     def submit_many(self, events: Iterable[Event]) -> list[Result]:
         """Apply events in order, all of them in ONE transaction (each event whole).
 
@@ -180,6 +163,7 @@ class Engine:
             self._commit(ch)
         return results
 
+    @exact
     def dry_run(self, events: Iterable[Event]) -> tuple[Event, Result] | None:
         """Apply ``events`` to the in-memory state only, writing nothing, and stop at the
         first business-rule rejection: that event and its result, or None when every
@@ -247,6 +231,7 @@ class Engine:
         ch.rejected.append((event_id, line, reason))
         self._commit(ch)
 
+    @exact
     def advance_to(self, ts: int) -> int:
         """Run every pending copier action due strictly before ``ts``; returns how many
         batches ran. Each batch commits on its own."""
@@ -262,6 +247,7 @@ class Engine:
             ran += 1
         return ran
 
+    @exact
     def flush(self) -> int:
         """Run every pending copier action at the last known prices (end of a replay)."""
         ran = 0
@@ -752,10 +738,6 @@ class Engine:
             self._run_one(ch)
 
     def _run_one(self, ch: Changes) -> None:
-        with _no_gc_pauses():
-            self._run_one_batch(ch)
-
-    def _run_one_batch(self, ch: Changes) -> None:
         _, _, batch = heapq.heappop(self._heap)
         ch.pending_removed.append(batch.seq)
         runner = getattr(self, f"_exec_{batch.kind if batch.kind != 'increase' else 'open'}")
