@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from smartcopy_gui.domain.enums import EventType, MarginMode, Side
+from smartcopy_gui.domain.events import Event, OpenFields
+from smartcopy_gui.sources.scenario import read_lines
 from smartcopy_gui.store import Store
 from tests.scenario import Scenario, run, ts
 
@@ -244,3 +247,31 @@ def test_cli_replay_exits_non_zero_on_a_malformed_line_but_applies_the_rest(tmp_
     report = _cli("report", "--db", str(db), "--json")
     assert report.returncode == 0, report.stderr
     assert json.loads(report.stdout) == rep
+
+
+# ---------------------------------------------------------------------- typed events
+OPEN_LINE = ('{"id":"o1","ts":"2026-03-24T00:00:10.000Z","type":"open","trader":"alice",'
+             '"symbol":"BTCUSDT","side":"long","qty":"0.50","price":"60000","leverage":10,'
+             '"margin_mode":"isolated"}')
+INSTRUMENT_LINE = ('{"id":"i1","ts":"2026-03-24T00:00:01.000Z","type":"instrument",'
+                   '"symbol":"X","qty_step":"1","min_qty":"1","tick":"0.00000001",'
+                   '"max_leverage":"20","tiers":[["1000","0.01","0"]]}')
+
+
+def test_event_digests_are_those_existing_databases_hold():
+    # Databases dedupe a re-import by digest: these are the values main's parser gave.
+    (opened, instrument) = read_lines([OPEN_LINE, INSTRUMENT_LINE])
+    assert opened.digest == "b44250a65a6cc59ca867df47328e34c9"
+    assert instrument.digest == "ec9afb67c3749b25484a29e5ba1d1bee"
+
+
+def test_a_parsed_event_has_typed_fields_and_still_answers_get():
+    (ev,) = read_lines([OPEN_LINE])
+    p = ev.payload_as(OpenFields)
+    assert (p.side, p.margin_mode, p.qty, p.leverage, p.fee_rate) == (
+        Side.LONG, MarginMode.ISOLATED, D("0.5"), D(10), None)
+    assert p.side == "long" and ev.type == EventType.OPEN == "open"
+    assert ev.get("qty") == D("0.5") and ev.get("fee_rate", "none") == "none"
+    # A source that builds events itself, with plain strings, gets the same payload.
+    built = Event("o1", ev.ts, "open", dict(ev.fields, side="long"))
+    assert built.payload == p and built.digest == ev.digest

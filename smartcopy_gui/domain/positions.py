@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from .enums import MarginMode, Side
 from .instruments import Instrument
 from .numbers import CENT_MICRO, ONE, ZERO, exact, money
 
-LONG = "long"
-SHORT = "short"
-CROSS = "cross"
-ISOLATED = "isolated"
+LONG = Side.LONG
+SHORT = Side.SHORT
+CROSS = MarginMode.CROSS
+ISOLATED = MarginMode.ISOLATED
 
 
 class Position:
     """One open position in one-way mode. ``cycle`` names the trader's position cycle
-    (the id of the event that opened it) that this position belongs or is linked to."""
+    (the id of the event that opened it) that this position belongs or is linked to.
+
+    ``side`` and ``margin_mode`` hold the plain strings of :class:`Side` and
+    :class:`MarginMode` (equal to the members): positions are written per copier, and
+    SQLite binds an exact ``str`` faster than a subclass of it.
+    """
 
     __slots__ = ("symbol", "side", "qty", "entry", "leverage", "margin_mode", "cycle",
                  "margin", "liq_cache", "opened_ts", "realized")

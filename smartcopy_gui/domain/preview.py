@@ -57,7 +57,7 @@ def preview_copy(positions: list[Position], trader_equity: Decimal, prices: dict
             target = sz.target_margin(mode, u, investment, amount, max_margin_per_order)
             qty = sz.size_for_margin(target, cost, inst.qty_step)
         qty, status = sz.apply_min_and_funds(qty, cost, available, inst.qty_step, inst.min_qty)
-        skipped = status == sz.INSUFFICIENT_FUNDS
+        skipped = status == sz.SKIPPED
         margin = qty * price / pos.leverage
         if not skipped:
             available -= qty * cost

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
+from .enums import CopyMode, OutcomeStatus, Reason
 from .numbers import ONE, ZERO, ceil_tick, floor_step, floor_tick
 
 BPS = Decimal("0.0001")
+_SMART = CopyMode.SMART  # a module name: reading an enum member off its class is slow
 
-# Outcome statuses and skip reasons, as the report spells them.
-COPIED = "copied"
-COPIED_MIN_QTY = "copied_min_qty"
-COPIED_REDUCED = "copied_reduced"
-SKIPPED = "skipped"
-DONE = "done"
-POSITION_NOT_COPIED = "position_not_copied"
-SLIPPAGE_LIMIT = "slippage_limit"
-INSUFFICIENT_FUNDS = "insufficient_funds"
-LEVERAGE_NOT_SYNCED = "leverage_not_synced"
-COPY_INACTIVE = "copy_inactive"
-TRADER_LIQUIDATED = "trader_liquidated"
+# Outcome statuses and skip reasons (domain.enums), by their short names.
+COPIED = OutcomeStatus.COPIED
+COPIED_MIN_QTY = OutcomeStatus.COPIED_MIN_QTY
+COPIED_REDUCED = OutcomeStatus.COPIED_REDUCED
+SKIPPED = OutcomeStatus.SKIPPED
+DONE = OutcomeStatus.DONE
+POSITION_NOT_COPIED = Reason.POSITION_NOT_COPIED
+SLIPPAGE_LIMIT = Reason.SLIPPAGE_LIMIT
+INSUFFICIENT_FUNDS = Reason.INSUFFICIENT_FUNDS
+LEVERAGE_NOT_SYNCED = Reason.LEVERAGE_NOT_SYNCED
+COPY_INACTIVE = Reason.COPY_INACTIVE
+TRADER_LIQUIDATED = Reason.TRADER_LIQUIDATED
 
 
 def utilization(qty: Decimal, price: Decimal, leverage: Decimal, equity: Decimal) -> Decimal:
@@ -48,11 +50,11 @@ def unit_cost(fill: Decimal, leverage: Decimal, taker: Decimal) -> Decimal:
     return fill * (ONE / leverage + taker)
 
 
-def target_margin(mode: str, utilization_ratio: Decimal, equity: Decimal,
+def target_margin(mode: CopyMode | str, utilization_ratio: Decimal, equity: Decimal,
                   amount: Decimal | None, max_margin_per_order: Decimal | None) -> Decimal:
     """The margin M a copied open aims for (§5): u × copy-account equity in smart mode,
     the fixed amount in fixed_amount mode, capped by ``max_margin_per_order``."""
-    target = utilization_ratio * equity if mode == "smart" else (amount or ZERO)
+    target = utilization_ratio * equity if mode == _SMART else (amount or ZERO)
     if max_margin_per_order is not None and target > max_margin_per_order:
         return max_margin_per_order
     return target
@@ -77,20 +79,20 @@ def ratio_steps(trader_qty: Decimal, ratio: Decimal, step: Decimal) -> Decimal:
 
 
 def apply_min_and_funds(qty: Decimal, cost_per_unit: Decimal, available: Decimal,
-                        step: Decimal, min_qty: Decimal) -> tuple[Decimal, str]:
+                        step: Decimal, min_qty: Decimal) -> tuple[Decimal, OutcomeStatus]:
     """Steps 3–4 of an open: bump to min_qty, then reduce to what the account affords.
 
-    Returns (qty, status); qty is 0 with status INSUFFICIENT_FUNDS when even min_qty
-    cannot be afforded.
+    Returns (qty, status); qty is 0 with status SKIPPED (reason INSUFFICIENT_FUNDS) when
+    even min_qty cannot be afforded.
     """
-    status = COPIED
+    status: OutcomeStatus = COPIED
     if qty < min_qty:
         qty = min_qty
         status = COPIED_MIN_QTY
     if qty * cost_per_unit > available:
         qty = floor_step(available / cost_per_unit, step) if available > 0 else step * 0
         if qty < min_qty:
-            return qty * 0, INSUFFICIENT_FUNDS
+            return qty * 0, SKIPPED
         status = COPIED_REDUCED
     return qty, status
 

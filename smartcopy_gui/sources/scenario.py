@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..domain.events import EVENT_TYPES, Event, parse_ts
+from ..domain.enums import CopyMode, EventType, MarginMode, Side
+from ..domain.events import Event, parse_ts
 
 MAX_EXPONENT = 30
 
@@ -59,8 +60,8 @@ _FIELDS: dict[str, dict[str, tuple[str, bool]]] = {
     "settle": {},
 }
 
-_CHOICES = {"side": ("long", "short"), "margin_mode": ("cross", "isolated"),
-            "mode": ("smart", "fixed_amount", "fixed_ratio")}
+_CHOICES: dict[str, type[Side] | type[MarginMode] | type[CopyMode]] = {
+    "side": Side, "margin_mode": MarginMode, "mode": CopyMode}
 
 
 def parse_decimal(name: str, value: Any, *, allow_int: bool = False,
@@ -100,10 +101,11 @@ def _parse_field(name: str, kind: str, value: Any) -> Any:
             raise MalformedEvent(f"field {name!r} must be a non-empty string")
         return value
     if kind in _CHOICES:
-        if value not in _CHOICES[kind]:
+        choices = _CHOICES[kind]
+        if not isinstance(value, str) or value not in choices.__members__.values():
             raise MalformedEvent(
-                f"field {name!r} must be one of {', '.join(_CHOICES[kind])}, got {value!r}")
-        return value
+                f"field {name!r} must be one of {', '.join(choices)}, got {value!r}")
+        return value  # the event's typed payload holds it as the enum member
     if kind == "dec":
         return parse_decimal(name, value)
     if kind == "sdec":
@@ -148,7 +150,7 @@ def parse_event(obj: Any, line: int | None = None) -> Event:
         etype = obj.get("type")
         if etype is None:
             raise MalformedEvent("missing field 'type'")
-        if etype not in EVENT_TYPES:
+        if not isinstance(etype, str) or etype not in EventType.__members__.values():
             raise MalformedEvent(f"unknown type {etype!r}")
         fields: dict[str, Any] = {}
         for name, (kind, required) in _FIELDS[etype].items():
@@ -157,10 +159,10 @@ def parse_event(obj: Any, line: int | None = None) -> Event:
                     raise MalformedEvent(f"missing field {name!r} for a {etype} event")
                 continue
             fields[name] = _parse_field(name, kind, obj[name])
-        if etype == "copy":
-            if fields["mode"] == "fixed_amount" and "amount" not in fields:
+        if etype == EventType.COPY:
+            if fields["mode"] == CopyMode.FIXED_AMOUNT and "amount" not in fields:
                 raise MalformedEvent("missing field 'amount' for a fixed_amount copy")
-            if fields["mode"] == "fixed_ratio" and "ratio" not in fields:
+            if fields["mode"] == CopyMode.FIXED_RATIO and "ratio" not in fields:
                 raise MalformedEvent("missing field 'ratio' for a fixed_ratio copy")
     except MalformedEvent as exc:
         exc.event_id = event_id
