@@ -40,7 +40,7 @@ class ReplaySummary:
     malformed: int = 0
 
 
-def replay_lines(engine: Engine, lines: Iterable[str]) -> ReplaySummary:
+def replay_lines(engine: Engine, lines: Iterable[str | bytes]) -> ReplaySummary:
     """Apply scenario lines in order, then run every pending copier action."""
     summary = ReplaySummary()
     for item in read_lines(lines):
@@ -88,7 +88,7 @@ def _print_json(obj: Any) -> None:
 def cmd_replay(args: argparse.Namespace) -> int:
     path = Path(args.scenario)
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")  # decoded line by line: a bad byte spoils one line only
     except OSError as exc:
         print(f"smartcopy: cannot read scenario {path}: {exc.strerror}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
@@ -42,6 +43,23 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 CENT_MICRO = Decimal("1e-8")  # the posting unit of USDT amounts
 SCALE = 10**8
+
+
+# The decimal syntax of scenario-format.md: ASCII digits, an optional sign, a point and an
+# exponent; nothing else (no spaces, underscores, other digits, "Infinity", "NaN", "0x").
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def parse_decimal_text(text: str) -> Decimal:
+    """The Decimal a text spells in the spec's decimal syntax.
+
+    Raises ValueError with a message naming the text when it is anything else: spaces,
+    ``5_000``, non-ASCII digits, ``Infinity``, ``NaN``, ``0x10``, an empty string.
+    """
+    if not isinstance(text, str) or _DECIMAL_TEXT.fullmatch(text) is None:
+        raise ValueError(f"{text!r} is not a decimal number (ASCII digits with an optional "
+                         "sign, point and exponent, e.g. \"1250.5\" or \"-2e-3\")")
+    return Decimal(text)
 
 
 def D(value: str | int | Decimal) -> Decimal:

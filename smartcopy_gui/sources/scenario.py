@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from ..domain.enums import CopyMode, EventType, MarginMode, Side
 from ..domain.events import Event, parse_ts
+from ..domain.numbers import CONTEXT, parse_decimal_text
 
 MAX_EXPONENT = 30
+# A JSON integer longer than this is no value any field accepts (leverage is the only
+# field that takes JSON integers): refused before Python converts it.
+MAX_INTEGER_DIGITS = 2 * MAX_EXPONENT
+UTF8_BOM = "\ufeff"
 
 
 class MalformedEvent(ValueError):
@@ -73,9 +78,9 @@ def parse_decimal(name: str, value: Any, *, allow_int: bool = False,
         d = Decimal(value)
     elif isinstance(value, str):
         try:
-            d = Decimal(value.strip())
-        except InvalidOperation:
-            raise MalformedEvent(f"field {name!r} is not a decimal: {value!r}") from None
+            d = parse_decimal_text(value)
+        except ValueError as exc:
+            raise MalformedEvent(f"field {name!r}: {exc}") from None
     else:
         if value is None:
             kind = "null"
@@ -92,7 +97,7 @@ def parse_decimal(name: str, value: Any, *, allow_int: bool = False,
         raise MalformedEvent(f"field {name!r} has an exponent beyond ±{MAX_EXPONENT}: {value!r}")
     if not signed and d < 0:
         raise MalformedEvent(f"field {name!r} must not be negative, got {value!r}")
-    return d + 0  # drops a negative zero
+    return CONTEXT.plus(d)  # drops a negative zero
 
 
 def _parse_field(name: str, kind: str, value: Any) -> Any:
@@ -111,7 +116,10 @@ def _parse_field(name: str, kind: str, value: Any) -> Any:
     if kind == "sdec":
         return parse_decimal(name, value, signed=True)
     if kind == "lev":
-        return parse_decimal(name, value, allow_int=True)
+        d = parse_decimal(name, value, allow_int=True)
+        if d != d.to_integral_value():
+            raise MalformedEvent(f"field {name!r} must be a whole number, got {value!r}")
+        return d
     if kind == "int":
         d = parse_decimal(name, value)
         if d != d.to_integral_value():
@@ -174,15 +182,39 @@ def _strict_constant(name: str) -> Any:
     raise MalformedEvent(f"{name} is not a number JSON allows")
 
 
-def read_lines(lines: Iterable[str]) -> Iterator[Event | Malformed]:
-    """Events and malformed lines of a scenario, in file order; blank lines skipped."""
-    for number, text in enumerate(lines, start=1):
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise MalformedEvent(f"a JSON integer of {len(digits.lstrip('-'))} digits is beyond "
+                             "what any field accepts")
+    return int(digits)
+
+
+def read_lines(lines: Iterable[str | bytes]) -> Iterator[Event | Malformed]:
+    """Events and malformed lines of a scenario, in file order; blank lines skipped.
+
+    Lines may be bytes (a file opened in binary mode): each is decoded on its own, so an
+    undecodable byte makes only its line malformed. A UTF-8 byte order mark at the start
+    of the first line is ignored.
+    """
+    for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, bytes):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Malformed(number, None, f"not UTF-8 text: byte 0x{raw[exc.start]:02x} "
+                                              f"at column {exc.start + 1}")
+                continue
+        else:
+            text = raw
+        if number == 1 and text.startswith(UTF8_BOM):
+            text = text[1:]
         if not text.strip():
             continue
         try:
-            obj = json.loads(text, parse_constant=_strict_constant, parse_float=Decimal)
+            obj = json.loads(text, parse_constant=_strict_constant, parse_float=Decimal,
+                             parse_int=_bounded_int)
             yield parse_event(obj, number)
         except MalformedEvent as exc:
             yield Malformed(number, exc.event_id, exc.reason)
-        except (json.JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
             yield Malformed(number, None, f"not valid JSON: {exc}")
