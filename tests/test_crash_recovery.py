@@ -302,5 +302,9 @@ def test_a_database_written_by_main_with_pending_orders_loads_and_runs_them(tmp_
     fresh = Store(":memory:")
     engine = Engine(fresh)
     replay_lines(engine, pending_orders_of_every_kind().lines)
-    assert from_old == report(fresh, engine)
+    fresh_report = report(fresh, engine)
+    # What the pending orders did is the same (the trader's own averaged entry is not:
+    # main rounded it to 1e-8, copy-rules §1 now keeps it exact).
+    assert from_old["outcomes"] == fresh_report["outcomes"]
+    assert from_old["copies"] == fresh_report["copies"]
     assert {o["event_id"] for o in from_old["outcomes"]} >= {"inc", "lev", "part", "o3"}

@@ -337,3 +337,22 @@ def test_importing_and_running_the_engine_leaves_decimal_and_gc_settings_alone()
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.split() == ["True", "True", "0"]
+
+
+# ------------------------------------------------------------- §1 exact average entry
+def test_the_average_entry_after_an_increase_is_exact_on_a_tiny_price():
+    s = _base()
+    s.add(0, "instrument", symbol="PEPEUSDT", qty_step="1", min_qty="1", tick="0.00000001",
+          max_leverage="20", tiers=[["1000000000", "0.01", "0"]])
+    s.add(1000, "price", symbol="PEPEUSDT", price="0.00001234")
+    s.add(2000, "open", trader="alice", symbol="PEPEUSDT", side="long", qty="1000000",
+          price="0.00001234", leverage=10, margin_mode="isolated")
+    s.add(3000, "open", trader="alice", symbol="PEPEUSDT", side="long", qty="2000000",
+          price="0.00001235", leverage=10, margin_mode="isolated")
+    s.add(4000, "price", symbol="PEPEUSDT", price="0.0000124")
+    (pos,) = run(s)["traders"]["alice"]["positions"]
+    # (12.34 + 24.70) / 3,000,000 = 0.0000123466…; rounded to 1e-8 it would be 0.00001235.
+    assert pos["entry_price"].startswith("0.00001234666666666666666666666")
+    # 3,000,000 × 0.0000124 − 37.04 = 0.16 (0.15 from a rounded entry); margin 37.04 / 10.
+    assert pos["unrealized_pnl"] == "0.16"
+    assert pos["margin"] == "3.704"

@@ -43,6 +43,15 @@ ZERO = Decimal(0)
 ONE = Decimal(1)
 CENT_MICRO = Decimal("1e-8")  # the posting unit of USDT amounts
 SCALE = 10**8
+# The largest USDT amount a posting, a wallet or an equity may reach. The ledger keeps
+# integer counts of 1e-8 USDT in SQLite INTEGERs (int64, about 9.2e18 units = 9.2e10 USDT);
+# 9e10 USDT (9e18 units) is the largest round figure below it.
+MAX_AMOUNT = Decimal(90_000_000_000)
+
+
+def within_limit(amount: Decimal) -> bool:
+    """Whether a USDT amount (a posting, a wallet, an equity) is one the ledger can hold."""
+    return -MAX_AMOUNT <= amount <= MAX_AMOUNT
 
 
 # The decimal syntax of scenario-format.md: ASCII digits, an optional sign, a point and an

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from .enums import MarginMode, Side
 from .instruments import Instrument
-from .numbers import CENT_MICRO, ONE, ZERO, exact, money
+from .numbers import CENT_MICRO, ONE, ZERO, exact
 
 LONG = Side.LONG
 SHORT = Side.SHORT
@@ -209,5 +209,7 @@ def cross_is_liquidated(account: Account, instruments: dict[str, Instrument],
 
 
 def average_entry(qty1: Decimal, entry1: Decimal, qty2: Decimal, entry2: Decimal) -> Decimal:
-    """Entry price after an increase: the quantity-weighted average, rounded to 1e-8."""
-    return money((qty1 * entry1 + qty2 * entry2) / (qty1 + qty2))
+    """Entry price after an increase: the quantity-weighted average, kept exact (§1: never
+    rounded to the tick nor to 1e-8; a quotient that does not terminate keeps the 60
+    significant digits of the engine's context)."""
+    return (qty1 * entry1 + qty2 * entry2) / (qty1 + qty2)

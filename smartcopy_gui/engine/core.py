@@ -12,13 +12,26 @@ from typing import Protocol
 from ..domain.enums import OutcomeAction, OutcomeStatus, Reason
 from ..domain.instruments import Instrument
 from ..domain.numbers import CENT_MICRO as E8
-from ..domain.numbers import ZERO, fmt
+from ..domain.numbers import MAX_AMOUNT, ZERO, fmt, money, within_limit
 from ..domain.positions import Account
 from .state import Changes, CopierOrder, CopyRelation, PendingBatch, State, Trader
 
 
 class Rejected(Exception):
     """A business-rule rejection: the event is valid but may not be applied."""
+
+
+class LimitExceeded(Rejected):
+    """A posting, wallet or equity beyond what the ledger can hold (``MAX_AMOUNT``).
+
+    Raised part-way through an event: the engine rolls the event back (it rebuilds the
+    state from the store and re-applies the events before it) and records it rejected."""
+
+
+def beyond_limit(account: Account, what: str, amount: Decimal) -> LimitExceeded:
+    """The rejection for ``account`` reaching ``amount`` as its ``what``."""
+    return LimitExceeded(f"{what} of {account.id} would be {fmt(money(amount))} USDT, beyond "
+                         f"the {fmt(MAX_AMOUNT)} USDT an account may hold")
 
 
 class MalformedInput(Exception):
@@ -33,6 +46,13 @@ class EngineStore(Protocol):
     def commit(self, changes: Changes) -> None: ...
 
     def event_digest(self, event_id: str) -> str | None: ...
+
+
+def check_equity_limit(account: Account, prices: dict[str, Decimal]) -> None:
+    """Raise LimitExceeded when the account's equity at ``prices`` is beyond the limit."""
+    equity = account.equity(prices)
+    if not within_limit(equity):
+        raise beyond_limit(account, "the equity", equity)
 
 
 class EngineCore:
@@ -58,7 +78,12 @@ class EngineCore:
         amount = amount.quantize(E8)
         if not amount:
             return amount
-        account.wallet += amount
+        wallet = account.wallet + amount
+        if not (within_limit(amount) and within_limit(wallet)):
+            raise beyond_limit(account, "the wallet", wallet)
+        account.wallet = wallet
+        if account.positions:
+            check_equity_limit(account, self.state.prices)
         ch.ledger.append((account.id, kind, int(amount.scaleb(8)), event_id, ts))
         self.state.dirty.add(account.id)
         if copy is not None:

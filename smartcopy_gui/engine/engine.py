@@ -24,7 +24,7 @@ from ..domain.events import Event
 from ..domain.numbers import exact, money
 from . import copies, market_events, trader_actions
 from .copies import check_stop_losses
-from .core import EngineCore, EngineStore, MalformedInput, Rejected
+from .core import EngineCore, EngineStore, LimitExceeded, MalformedInput, Rejected
 from .execution import run_batch
 from .state import Changes
 
@@ -112,15 +112,32 @@ class Engine(EngineCore):
         ch = Changes()
         results: list[Result] = []
         seen: dict[str, str] = {}
+        done: list[Event] = []
         try:
             for ev in events:
-                results.append(self._apply_one(ev, ch, seen))
+                try:
+                    results.append(self._apply_one(ev, ch, seen))
+                except LimitExceeded as exc:
+                    # Part-way through the event: start again from the store, re-apply
+                    # the events before it, and record this one as rejected.
+                    ch, seen = self._rebuild(done)
+                    results.append(self._apply_one(ev, ch, seen, refuse=str(exc)))
+                done.append(ev)
         except BaseException:
             self.reload()
             raise
         if any(r.status != DUPLICATE for r in results):
             self._commit(ch)
         return results
+
+    def _rebuild(self, events: list[Event]) -> tuple[Changes, dict[str, str]]:
+        """The state of the store with ``events`` applied again (their change set)."""
+        self.reload()
+        ch = Changes()
+        seen: dict[str, str] = {}
+        for ev in events:
+            self._apply_one(ev, ch, seen)
+        return ch, seen
 
     @exact
     def dry_run(self, events: Iterable[Event]) -> tuple[Event, Result] | None:
@@ -134,14 +151,20 @@ class Engine(EngineCore):
         seen: dict[str, str] = {}
         try:
             for ev in events:
-                result = self._apply_one(ev, ch, seen)
+                try:
+                    result = self._apply_one(ev, ch, seen)
+                except LimitExceeded as exc:
+                    result = Result(REJECTED, str(exc))
                 if result.status == REJECTED:
                     return ev, result
             return None
         finally:
             self.reload()
 
-    def _apply_one(self, ev: Event, ch: Changes, seen: dict[str, str]) -> Result:
+    def _apply_one(self, ev: Event, ch: Changes, seen: dict[str, str],
+                   refuse: str | None = None) -> Result:
+        """Apply one event into ``ch`` (or, given ``refuse``, record it rejected for that
+        reason). LimitExceeded propagates: the caller rolls the event back."""
         digest = ev.digest
         known = seen.get(ev.id) or self.store.event_digest(ev.id)
         if known is not None:
@@ -155,7 +178,11 @@ class Engine(EngineCore):
             self._close_days(st.last_ts // DAY_MS, ev.ts // DAY_MS, ch)
         self._run_due(ev.ts, ch, inclusive=False)
         try:
+            if refuse is not None:
+                raise Rejected(refuse)
             HANDLERS[ev.type](self, ev, ch)
+        except LimitExceeded:
+            raise
         except Rejected as exc:
             reason = str(exc)
             ch.events.append((ev.id, digest, ev.ts, ev.type, REJECTED, reason))

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from ..domain.enums import OutcomeAction, OutcomeStatus, Reason, Side
-from ..domain.numbers import money
+from ..domain.numbers import MAX_AMOUNT, ZERO, money
 from ..domain.positions import (
     CROSS,
     ISOLATED,
     Account,
     Position,
+    cross_funds,
     cross_is_liquidated,
     isolated_is_liquidated,
 )
-from .core import EngineCore
+from .core import EngineCore, check_equity_limit
 from .state import ACTIVE, LIQUIDATION, Changes, CloseOrder, CopyRelation
 
 
@@ -28,6 +29,7 @@ def check_liquidations(core: EngineCore, symbol: str, event_id: str, ts: int,
     for trader in st.traders.values():
         acc = trader.account
         if acc.positions and (symbol in acc.positions or acc.id in dirty):
+            check_equity_limit(acc, st.prices)
             for pos in liquidate(core, acc, ch, event_id, ts, None, trader.id):
                 # A trader liquidation is a full close signal for its copiers.
                 core.schedule(ch, trader, OutcomeAction.CLOSE, event_id, ts, CloseOrder(
@@ -41,6 +43,11 @@ def check_liquidations(core: EngineCore, symbol: str, event_id: str, ts: int,
         if not positions or copy.status != ACTIVE or (
                 symbol not in positions and acc.id not in dirty):
             continue
+        # Equity within what the ledger can hold (check_equity_limit, inlined: this loop
+        # runs for every copy holding the symbol after every price event and trader fill).
+        equity = acc.equity(prices)
+        if equity > MAX_AMOUNT or equity < -MAX_AMOUNT:
+            check_equity_limit(acc, prices)
         # A quick test first: this runs for every copy after every price event.
         for pos in positions.values():
             if pos.margin_mode == CROSS or isolated_is_liquidated(
@@ -67,7 +74,8 @@ def liquidate(core: EngineCore, acc: Account, ch: Changes, event_id: str, ts: in
         else:
             has_cross = True
     if has_cross and cross_is_liquidated(acc, st.instruments, st.prices):
-        lost = acc.wallet - acc.isolated_margins()
+        # The cross funds are lost; a liquidation never books a gain (funds below 0: 0).
+        lost = max(ZERO, cross_funds(acc))
         core.post(acc, LIQUIDATION, -lost, ch, event_id, ts, copy)
         for symbol, pos in sorted(acc.positions.items()):
             if pos.margin_mode == CROSS:

@@ -15,8 +15,8 @@ from ..domain.events import (
     TraderFields,
 )
 from ..domain.instruments import Instrument, Tier
-from ..domain.numbers import ONE, is_multiple
-from ..domain.positions import LONG, Account
+from ..domain.numbers import ONE, ZERO, is_multiple
+from ..domain.positions import LONG, Account, cross_funds
 from .core import EngineCore, Rejected
 from .liquidation import check_liquidations
 from .state import BALANCE, DEPOSIT, FUNDING, Changes, Config, Trader
@@ -97,6 +97,9 @@ def on_price(core: EngineCore, ev: Event, ch: Changes) -> None:
 
 
 def on_funding(core: EngineCore, ev: Event, ch: Changes) -> None:
+    """§8: each position pays (or receives) qty × last price × rate. What is paid comes out
+    of the account's free funds, max(0, wallet − Σ isolated margins); the rest is waived.
+    The liquidation check of §7 follows."""
     p = ev.payload_as(FundingFields)
     symbol = p.symbol
     core.instrument(symbol)
@@ -108,6 +111,9 @@ def on_funding(core: EngineCore, ev: Event, ch: Changes) -> None:
         if pos is None:
             continue
         amount = pos.qty * price * p.rate
-        pos.realized += core.post(acc, FUNDING, -amount if pos.side == LONG else amount,
-                                  ch, ev.id, ev.ts, copy)
+        received = amount if pos.side != LONG else -amount
+        if received < 0:
+            received = -min(-received, max(ZERO, cross_funds(acc)))
+        pos.realized += core.post(acc, FUNDING, received, ch, ev.id, ev.ts, copy)
         ch.positions[(acc.id, symbol)] = pos
+    check_liquidations(core, symbol, ev.id, ev.ts, ch)
