@@ -39,7 +39,7 @@ action = st.one_of(
     st.tuples(st.just("leverage"), st.sampled_from(TRADERS), st.sampled_from(list(SYMBOLS)),
               st.sampled_from((2, 5, 20))),
     st.tuples(st.just("funding"), st.sampled_from(list(SYMBOLS)),
-              st.sampled_from(("0.0001", "-0.0003", "0.002"))),
+              st.sampled_from(("0.0001", "-0.0003", "0.002", "0.05", "0.2", "0.5", "-0.5"))),
     st.tuples(st.just("settle")),
     st.tuples(st.just("copy"), st.sampled_from(COPIERS), st.sampled_from(TRADERS),
               st.sampled_from(("smart", "fixed_amount", "fixed_ratio")),
@@ -119,6 +119,15 @@ def _check(store: Store, engine: Engine) -> None:
             assert pos.qty > 0 and pos.qty % step == 0, (acc.id, pos)
     for acc in list(state.contracts.values()) + [c.account for c in state.copies.values()]:
         assert acc.wallet >= 0, (acc.id, acc.wallet)
+    conn = store.db.conn
+    # A liquidation is never a gain.
+    assert conn.execute("SELECT account, amount FROM ledger WHERE kind = 'liquidation' "
+                        "AND amount > 0").fetchall() == []
+    # A copy's loss never reaches the contract account: only deposits, investments and
+    # releases (never negative) move it.
+    assert conn.execute("SELECT account, kind, amount FROM ledger WHERE account LIKE "
+                        "'contract:%' AND (kind NOT IN ('deposit', 'investment', 'release') "
+                        "OR (kind = 'release' AND amount < 0))").fetchall() == []
     unbalanced = store.db.conn.execute(
         f"SELECT event_id, SUM(amount) FROM ledger WHERE kind IN "
         f"({','.join('?' * len(TRANSFER_KINDS))}) GROUP BY event_id HAVING SUM(amount) != 0",
