@@ -356,3 +356,20 @@ def test_the_average_entry_after_an_increase_is_exact_on_a_tiny_price():
     # 3,000,000 × 0.0000124 − 37.04 = 0.16 (0.15 from a rounded entry); margin 37.04 / 10.
     assert pos["unrealized_pnl"] == "0.16"
     assert pos["margin"] == "3.704"
+
+
+def test_the_entry_points_tune_the_collector_once():
+    code = textwrap.dedent("""
+        import gc
+        from smartcopy_gui.gc_policy import YOUNG_THRESHOLD, tune_collector
+        default = gc.get_threshold()
+        tune_collector()
+        tuned = gc.get_threshold()
+        gc.set_threshold(*default)
+        tune_collector()  # a second call changes nothing
+        print(tuned[0] == YOUNG_THRESHOLD > default[0], gc.get_threshold() == default,
+              gc.isenabled(), gc.get_freeze_count() > 0)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.split() == ["True", "True", "True", "True"]
