@@ -216,3 +216,19 @@ def test_a_rejection_part_way_through_a_batch_keeps_the_events_around_it():
     assert [r.status for r in results] == ["applied", "rejected", "applied"]
     assert report(store, engine)["accounts"]["me"]["contract_balance"] == "107"
     store.close()
+
+
+def test_a_price_gap_that_liquidates_is_not_refused_for_the_equity_it_leaves_behind():
+    s = Scenario()
+    s.add(0, "config", delay_ms="500", impact_bps="0")
+    s.add(0, "trader", trader="bob", name="Bob", balance="100000000")
+    s.add(1000, "price", symbol="BTCUSDT", price="60000")
+    s.add(2000, "open", trader="bob", symbol="BTCUSDT", side="short", qty="1000",
+          price="60000", leverage=10, margin_mode="isolated")
+    # Unliquidated, bob's equity would be 1e8 − 1000 × (1e8 − 60000) ≈ −1e11.
+    s.add(3000, "price", "p2", symbol="BTCUSDT", price="100000000")
+    rep = run(s)
+    assert rep["rejected"] == []
+    assert [o["action"] for o in outcomes_where(rep, event_id="p2")] == ["liquidation"]
+    # 1e8 − fee 36,000 − margin 6,000,000
+    assert rep["traders"]["bob"]["wallet"] == "93964000"

@@ -81,9 +81,8 @@ class EngineCore:
         wallet = account.wallet + amount
         if not (within_limit(amount) and within_limit(wallet)):
             raise beyond_limit(account, "the wallet", wallet)
+        # (Equities are checked after the liquidation checks, see liquidation.py.)
         account.wallet = wallet
-        if account.positions:
-            check_equity_limit(account, self.state.prices)
         ch.ledger.append((account.id, kind, int(amount.scaleb(8)), event_id, ts))
         self.state.dirty.add(account.id)
         if copy is not None:

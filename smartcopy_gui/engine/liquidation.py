@@ -19,23 +19,26 @@ from .state import ACTIVE, LIQUIDATION, Changes, CloseOrder, CopyRelation
 
 def check_liquidations(core: EngineCore, symbol: str, event_id: str, ts: int,
                        ch: Changes) -> None:
-    """§7: after a price event or trader fill, check every account, traders first.
+    """§7: after a price or funding event or a trader fill, check every account, traders
+    first. Only accounts holding ``symbol`` or changed since the last check can have
+    crossed their liquidation condition, so only those are evaluated.
 
-    Only accounts holding ``symbol`` or changed since the last check can have crossed
-    their liquidation condition, so only those are evaluated.
+    What the accounts keep after their liquidations must have an equity the ledger can
+    hold: LimitExceeded otherwise (the event is then rolled back and rejected).
     """
     st = core.state
     dirty = st.dirty
     for trader in st.traders.values():
         acc = trader.account
         if acc.positions and (symbol in acc.positions or acc.id in dirty):
-            check_equity_limit(acc, st.prices)
             for pos in liquidate(core, acc, ch, event_id, ts, None, trader.id):
                 # A trader liquidation is a full close signal for its copiers.
                 core.schedule(ch, trader, OutcomeAction.CLOSE, event_id, ts, CloseOrder(
                     trader=trader.id, symbol=pos.symbol, cycle=pos.cycle, side=Side(pos.side),
                     closed=pos.qty, before=pos.qty, full=True,
                     reason=Reason.TRADER_LIQUIDATED, price=st.prices[pos.symbol]))
+            if acc.positions:
+                check_equity_limit(acc, st.prices)
     instruments, prices = st.instruments, st.prices
     for copy in st.copies.values():
         acc = copy.account
@@ -43,17 +46,17 @@ def check_liquidations(core: EngineCore, symbol: str, event_id: str, ts: int,
         if not positions or copy.status != ACTIVE or (
                 symbol not in positions and acc.id not in dirty):
             continue
-        # Equity within what the ledger can hold (check_equity_limit, inlined: this loop
-        # runs for every copy holding the symbol after every price event and trader fill).
-        equity = acc.equity(prices)
-        if equity > MAX_AMOUNT or equity < -MAX_AMOUNT:
-            check_equity_limit(acc, prices)
         # A quick test first: this runs for every copy after every price event.
         for pos in positions.values():
             if pos.margin_mode == CROSS or isolated_is_liquidated(
                     pos, instruments[pos.symbol], prices[pos.symbol]):
                 liquidate(core, acc, ch, event_id, ts, copy, copy.trader)
                 break
+        if positions:
+            # check_equity_limit, inlined: this runs for every copy holding the symbol.
+            equity = acc.equity(prices)
+            if equity > MAX_AMOUNT or equity < -MAX_AMOUNT:
+                check_equity_limit(acc, prices)
     dirty.clear()
 
 
