@@ -28,7 +28,6 @@ from ..engine.state import order_to_json as _payload_to_json
 log = logging.getLogger("smartcopy.store")
 
 
-
 class StoreError(Exception):
     """The database cannot be used; the message says why and what to do."""
 
