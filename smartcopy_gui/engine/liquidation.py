@@ -46,17 +46,19 @@ def check_liquidations(core: EngineCore, symbol: str, event_id: str, ts: int,
         if not positions or copy.status != ACTIVE or (
                 symbol not in positions and acc.id not in dirty):
             continue
-        # A quick test first: this runs for every copy after every price event.
+        # A quick test first: this runs for every copy after every price event. The equity
+        # (for the ledger's limit) is summed on the way, recomputed after a liquidation.
+        equity = acc.wallet
         for pos in positions.values():
+            price = prices[pos.symbol]
             if pos.margin_mode == CROSS or isolated_is_liquidated(
-                    pos, instruments[pos.symbol], prices[pos.symbol]):
+                    pos, instruments[pos.symbol], price):
                 liquidate(core, acc, ch, event_id, ts, copy, copy.trader)
+                equity = acc.equity(prices)
                 break
-        if positions:
-            # check_equity_limit, inlined: this runs for every copy holding the symbol.
-            equity = acc.equity(prices)
-            if equity > MAX_AMOUNT or equity < -MAX_AMOUNT:
-                check_equity_limit(acc, prices)
+            equity += pos.upnl(price)
+        if equity > MAX_AMOUNT or equity < -MAX_AMOUNT:
+            check_equity_limit(acc, prices)
     dirty.clear()
 
 
