@@ -25,6 +25,7 @@ from pathlib import Path
 
 from smartcopy_gui.domain.events import Event
 from smartcopy_gui.engine.engine import Engine
+from smartcopy_gui.gc_policy import tune_collector
 from smartcopy_gui.sources.world import World
 from smartcopy_gui.store import Store
 
@@ -73,6 +74,7 @@ def floor(path: Path, rows: int) -> float:
 def main(argv: list[str]) -> None:
     days = int(argv[0]) if argv else 90
     seed = int(argv[1]) if len(argv) > 1 else 7
+    tune_collector()
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "backfill.db")
         engine = Engine(store)

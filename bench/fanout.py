@@ -22,6 +22,7 @@ from smartcopy_gui.domain.events import Event
 from smartcopy_gui.domain.numbers import D
 from smartcopy_gui.engine.engine import Engine
 from smartcopy_gui.engine.state import Changes
+from smartcopy_gui.gc_policy import tune_collector
 from smartcopy_gui.store import Store
 
 DELAY_MS = 500
@@ -123,6 +124,7 @@ def run(copiers: int, workdir: Path) -> list[tuple[str, int, float, float]]:
 
 
 def main(argv: list[str]) -> None:
+    tune_collector()
     sizes = [int(a) for a in argv] or [100, 1_000, 10_000]
     print(f"median of {ROUNDS} rounds; floor = bare executemany of as many ledger-shaped rows")
     print(f"{'N':>7} {'event':>6} {'rows':>7} {'engine ms':>10} {'floor ms':>9} "

@@ -18,6 +18,7 @@ from typing import Any
 
 from . import cli
 from .bootstrap import DEFAULT_SEED, session_factory
+from .gc_policy import tune_collector
 from .logs import configure_logging
 from .paths import default_db_path, log_path
 
@@ -46,6 +47,7 @@ def run_gui(db_path: Path | str | None = None, seed: int = DEFAULT_SEED,
     """Run the desktop app until its window closes; returns the exit status: 0, or
     ``EXIT_DATABASE`` when the database could not be used (a dialog said why)."""
     os.environ.setdefault("QT_API", "pyside6")
+    tune_collector()
     import qasync
 
     from .ui.controller import Controller

@@ -17,6 +17,7 @@ from typing import Any
 from .domain.events import format_ts
 from .engine.engine import APPLIED, DUPLICATE, REJECTED, Engine, MalformedInput
 from .engine.report import build_report
+from .gc_policy import tune_collector
 from .logs import FILE_ONLY, configure_logging
 from .paths import default_db_path
 from .sources.importers import (
@@ -53,7 +54,7 @@ class ReplaySummary:
     malformed: int = 0
 
 
-def replay_lines(engine: Engine, lines: Iterable[str]) -> ReplaySummary:
+def replay_lines(engine: Engine, lines: Iterable[str | bytes]) -> ReplaySummary:
     """Apply scenario lines in order, then run every pending copier action."""
     summary = ReplaySummary()
     for item in read_lines(lines):
@@ -92,7 +93,7 @@ def _print_json(obj: Any) -> None:
 def cmd_replay(args: argparse.Namespace) -> int:
     path = Path(args.scenario)
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")  # decoded line by line: a bad byte spoils one line only
     except OSError as exc:
         print(f"smartcopy: cannot read scenario {path}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
@@ -361,6 +362,7 @@ def main(argv: list[str] | None = None,
     """``smartcopy COMMAND``; returns the exit status. The desktop app (no command,
     ``gui`` or ``--screenshot``) runs through ``gui``, given by ``app.main``."""
     log_file = configure_logging()
+    tune_collector()
     args = build_parser().parse_args(argv)
     try:
         if args.screenshot or args.command in (None, "gui"):

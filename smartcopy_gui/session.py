@@ -166,7 +166,7 @@ def _view(acc: Account, pos: Position, engine: Engine) -> PositionView:
         utilization=pos.margin / equity if equity > 0 else ZERO, symbol=pos.symbol)
 
 
-_WHY = {
+_WHY: dict[str, str] = {
     COPIED_MIN_QTY: "bumped to the minimum quantity",
     COPIED_REDUCED: "reduced to the copy account's available funds",
     INSUFFICIENT_FUNDS: "not copied: the copy account could not afford the minimum quantity",

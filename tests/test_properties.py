@@ -9,11 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smartcopy_gui.cli import replay_lines, report
+from smartcopy_gui.domain.preview import preview_copy
 from smartcopy_gui.engine.engine import Engine
 from smartcopy_gui.engine.state import TRANSFER_KINDS
 from smartcopy_gui.sources.scenario import read_lines
 from smartcopy_gui.store import Store
-from tests.scenario import Scenario
+from tests.scenario import Scenario, run
 
 TRADERS = ("alice", "bob")
 COPIERS = ("c1", "c2", "c3")
@@ -38,7 +39,7 @@ action = st.one_of(
     st.tuples(st.just("leverage"), st.sampled_from(TRADERS), st.sampled_from(list(SYMBOLS)),
               st.sampled_from((2, 5, 20))),
     st.tuples(st.just("funding"), st.sampled_from(list(SYMBOLS)),
-              st.sampled_from(("0.0001", "-0.0003", "0.002"))),
+              st.sampled_from(("0.0001", "-0.0003", "0.002", "0.05", "0.2", "0.5", "-0.5"))),
     st.tuples(st.just("settle")),
     st.tuples(st.just("copy"), st.sampled_from(COPIERS), st.sampled_from(TRADERS),
               st.sampled_from(("smart", "fixed_amount", "fixed_ratio")),
@@ -118,6 +119,15 @@ def _check(store: Store, engine: Engine) -> None:
             assert pos.qty > 0 and pos.qty % step == 0, (acc.id, pos)
     for acc in list(state.contracts.values()) + [c.account for c in state.copies.values()]:
         assert acc.wallet >= 0, (acc.id, acc.wallet)
+    conn = store.db.conn
+    # A liquidation is never a gain.
+    assert conn.execute("SELECT account, amount FROM ledger WHERE kind = 'liquidation' "
+                        "AND amount > 0").fetchall() == []
+    # A copy's loss never reaches the contract account: only deposits, investments and
+    # releases (never negative) move it.
+    assert conn.execute("SELECT account, kind, amount FROM ledger WHERE account LIKE "
+                        "'contract:%' AND (kind NOT IN ('deposit', 'investment', 'release') "
+                        "OR (kind = 'release' AND amount < 0))").fetchall() == []
     unbalanced = store.db.conn.execute(
         f"SELECT event_id, SUM(amount) FROM ledger WHERE kind IN "
         f"({','.join('?' * len(TRANSFER_KINDS))}) GROUP BY event_id HAVING SUM(amount) != 0",
@@ -143,3 +153,80 @@ def test_invariants_hold_after_every_event_and_reapplying_changes_nothing(action
     _check(store, engine)
     assert json.dumps(report(store, engine), sort_keys=True) == first
     store.close()
+
+
+# ---------------------------------------------------------------------- preview = engine
+PREVIEW_SYMBOLS = {"BTCUSDT": ("60000.1", "0.001", 100), "ETHUSDT": ("3000.37", "0.01", 100),
+                   "SOLUSDT": ("150.123", "0.1", 50)}
+
+
+@st.composite
+def new_copy_of_one_open(draw):
+    """A trader's open and a new copy of that trader, in any mode and settings."""
+    symbol = draw(st.sampled_from(sorted(PREVIEW_SYMBOLS)))
+    price, step, max_lev = PREVIEW_SYMBOLS[symbol]
+    mode = draw(st.sampled_from(("smart", "fixed_amount", "fixed_ratio")))
+    qty = Decimal(step) * draw(st.integers(1, 400))
+    leverage = draw(st.integers(1, max_lev))
+    # The trader's margin is 1%..90% of its balance, so the open is always affordable.
+    balance = int(qty * Decimal(price) / leverage * 100 / draw(st.integers(1, 90))) + 1
+    return {
+        "symbol": symbol, "price": price,
+        "side": draw(st.sampled_from(("long", "short"))),
+        "qty": str(qty), "leverage": leverage,
+        "margin_mode": draw(st.sampled_from(("cross", "isolated"))),
+        "balance": str(balance),
+        "mode": mode,
+        "investment": str(draw(st.integers(10, 5_000))),
+        "amount": str(draw(st.integers(1, 800))) if mode == "fixed_amount" else None,
+        "ratio": draw(st.sampled_from(("0.01", "0.05", "0.3", "1"))) if mode == "fixed_ratio"
+        else None,
+        "max_margin_per_order": draw(st.sampled_from((None, "5", "40", "300"))),
+    }
+
+
+def _trader_opens(s: Scenario, c: dict) -> None:
+    s.add(0, "config", delay_ms="500", impact_bps="0")
+    s.add(0, "trader", trader="alice", name="Alice", balance=c["balance"])
+    s.add(0, "price", symbol=c["symbol"], price=c["price"])
+
+
+def _open(s: Scenario, c: dict) -> None:
+    # fee_rate 0: the trader's equity is the same before the fill (what the engine sizes
+    # with) and after it (what the preview of the open position sees).
+    s.add(1000, "open", "o1", trader="alice", symbol=c["symbol"], side=c["side"],
+          qty=c["qty"], price=c["price"], leverage=c["leverage"],
+          margin_mode=c["margin_mode"], fee_rate="0")
+
+
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(new_copy_of_one_open())
+def test_the_preview_of_a_new_copy_is_what_the_engine_then_does(c):
+    # What the wizard shows: the trader holds the position, the copy is only previewed.
+    s = Scenario()
+    _trader_opens(s, c)
+    _open(s, c)
+    store = Store(":memory:")
+    engine = Engine(store)
+    replay_lines(engine, s.lines)
+    state = engine.state
+    trader = state.traders["alice"].account
+    assert c["symbol"] in trader.positions, "the generator drew an open alice cannot afford"
+    dec = {k: Decimal(c[k]) if c[k] is not None else None
+           for k in ("investment", "amount", "ratio", "max_margin_per_order")}
+    (row,) = preview_copy(list(trader.positions.values()), trader.equity(state.prices),
+                          state.prices, state.instruments, dec["investment"], c["mode"],
+                          state.config.taker_fee, amount=dec["amount"], ratio=dec["ratio"],
+                          max_margin_per_order=dec["max_margin_per_order"])
+    store.close()
+    # What the engine does when the copy exists and the trader opens at the same price.
+    s = Scenario()
+    _trader_opens(s, c)
+    s.add(0, "deposit", account="me", amount=c["investment"])
+    s.add(0, "copy", copier="me", trader="alice", mode=c["mode"], investment=c["investment"],
+          amount=c["amount"], ratio=c["ratio"], max_margin_per_order=c["max_margin_per_order"])
+    _open(s, c)
+    (done,) = [o for o in run(s)["outcomes"] if o["copier"] == "me"]
+    assert (done["status"], done["reason"]) == (row.status, row.reason)
+    assert Decimal(done["qty"] or 0) == row.copier_qty

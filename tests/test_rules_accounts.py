@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from smartcopy_gui.cli import replay_lines, report
+from smartcopy_gui.domain.events import Event
+from smartcopy_gui.engine.engine import Engine
+from smartcopy_gui.store import Store
 from tests.scenario import Scenario, copy_of, outcomes_where, rejected_ids, run, worked_example
 
 D = Decimal
@@ -142,3 +146,89 @@ def test_trader_account_starts_with_its_registered_balance():
     assert alice["positions"] == []
     # A trader is not a depositing account.
     assert "alice" not in rep["accounts"]
+
+
+# ------------------------------------------------------ amounts the ledger cannot hold
+LIMIT_WORDS = "beyond the 90000000000 USDT an account may hold"
+
+
+def _replay_into(path, s: Scenario) -> dict:
+    store = Store(path)
+    try:
+        replay_lines(Engine(store), s.lines)
+        return report(store)
+    finally:
+        store.close()
+
+
+def test_a_deposit_that_would_take_a_wallet_beyond_the_limit_is_rejected(tmp_path):
+    s = Scenario()
+    s.add(0, "trader", trader="alice", name="Alice", balance="10000")
+    s.add(1000, "deposit", "d1", account="me", amount="90000000000")
+    s.add(2000, "deposit", "d2", account="me", amount="90000000000")
+    s.add(3000, "deposit", "d3", account="you", amount="100000000000")
+    rep = _replay_into(tmp_path / "big.db", s)
+    assert rejected_ids(rep) == ["d2", "d3"]
+    assert all(LIMIT_WORDS in r["reason"] for r in rep["rejected"])
+    assert rep["accounts"] == {"me": {"contract_balance": "90000000000"}}
+    # The database still loads, and later commands work on it.
+    s.add(4000, "deposit", "d4", account="you", amount="500")
+    s.add(5000, "copy", "c1", copier="me", trader="alice", mode="smart", investment="1000")
+    again = _replay_into(tmp_path / "big.db", s)
+    assert rejected_ids(again) == ["d2", "d3"]
+    assert again["accounts"]["you"]["contract_balance"] == "500"
+    assert again["accounts"]["me"]["contract_balance"] == "89999999000"
+    assert copy_of(again, "me")["wallet"] == "1000"
+
+
+def test_a_trader_balance_beyond_the_limit_is_rejected():
+    s = Scenario()
+    s.add(0, "trader", "t1", trader="whale", name="Whale", balance="100000000000")
+    rep = run(s)
+    assert rejected_ids(rep) == ["t1"] and rep["traders"] == {}
+
+
+def test_a_price_that_would_make_an_equity_beyond_the_limit_is_rejected():
+    s = Scenario()
+    s.add(0, "trader", trader="alice", name="Alice", balance="1000000000")
+    s.add(0, "deposit", account="me", amount="2000")
+    s.add(0, "copy", copier="me", trader="alice", mode="smart", investment="1000")
+    s.add(1000, "price", symbol="BTCUSDT", price="60000")
+    s.add(2000, "open", trader="alice", symbol="BTCUSDT", side="long", qty="1000",
+          price="60000", leverage=10, margin_mode="isolated")
+    # 1000 × (100,000,000 − 60,000) on top of alice's ~1e9: an equity beyond 9e10.
+    s.add(5000, "price", "p2", symbol="BTCUSDT", price="100000000")
+    s.add(6000, "price", "p3", symbol="BTCUSDT", price="61000")
+    rep = run(s)
+    assert rejected_ids(rep) == ["p2"]
+    assert LIMIT_WORDS in rep["rejected"][0]["reason"]
+    # The rejected price never applied: alice's equity follows 61,000.
+    (pos,) = rep["traders"]["alice"]["positions"]
+    assert pos["unrealized_pnl"] == "1000000"
+
+
+def test_a_rejection_part_way_through_a_batch_keeps_the_events_around_it():
+    store = Store(":memory:")
+    engine = Engine(store)
+    events = [Event(f"e{i}", 1000 + i, "deposit", {"account": "me", "amount": D(amount)})
+              for i, amount in enumerate(("100", "89999999950", "7"))]
+    results = engine.submit_many(events)
+    assert [r.status for r in results] == ["applied", "rejected", "applied"]
+    assert report(store, engine)["accounts"]["me"]["contract_balance"] == "107"
+    store.close()
+
+
+def test_a_price_gap_that_liquidates_is_not_refused_for_the_equity_it_leaves_behind():
+    s = Scenario()
+    s.add(0, "config", delay_ms="500", impact_bps="0")
+    s.add(0, "trader", trader="bob", name="Bob", balance="100000000")
+    s.add(1000, "price", symbol="BTCUSDT", price="60000")
+    s.add(2000, "open", trader="bob", symbol="BTCUSDT", side="short", qty="1000",
+          price="60000", leverage=10, margin_mode="isolated")
+    # Unliquidated, bob's equity would be 1e8 − 1000 × (1e8 − 60000) ≈ −1e11.
+    s.add(3000, "price", "p2", symbol="BTCUSDT", price="100000000")
+    rep = run(s)
+    assert rep["rejected"] == []
+    assert [o["action"] for o in outcomes_where(rep, event_id="p2")] == ["liquidation"]
+    # 1e8 − fee 36,000 − margin 6,000,000
+    assert rep["traders"]["bob"]["wallet"] == "93964000"

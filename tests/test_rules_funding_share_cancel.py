@@ -314,3 +314,27 @@ def test_earned_profit_share_is_not_part_of_the_trader_equity_for_utilization():
     # (with the 30 counted: 3000 / 10330 → 4.811).
     (out,) = outcomes_where(rep, "big", "b1")
     assert (out["status"], out["qty"]) == ("copied", "4.825")
+
+
+# ------------------------------------------------------- funding beyond the free funds
+def test_paid_funding_comes_out_of_free_funds_and_the_rest_is_waived():
+    s = worked_example(move=None)
+    s.add(30_000, "funding", "f1", symbol="BTCUSDT", rate="0.5")
+    rep = run(s)
+    me = copy_of(rep, "me")
+    # The copier owes 0.049 × 60000 × 0.5 = 1470 but has 998.236 − 294 (its isolated
+    # margin) = 704.236 free: it pays 704.236, the wallet stops at the margin, not −471.764.
+    assert D(me["funding"]) == D("-704.236")
+    assert D(me["wallet"]) == D("294")
+    assert len(me["positions"]) == 1
+    # alice owes 0.5 × 60000 × 0.5 = 15000 with 10000 − 18 − 3000 = 6982 free.
+    assert D(rep["traders"]["alice"]["wallet"]) == D("3000")
+    assert rep["accounts"]["me"]["contract_balance"] == "1000"
+
+
+def test_received_funding_is_not_capped():
+    s = worked_example(side="short", move=None)
+    s.add(30_000, "funding", symbol="BTCUSDT", rate="0.5")
+    rep = run(s)
+    # 1000 − 1.764 + 0.049 × 60000 × 0.5 (1470)
+    assert D(copy_of(rep, "me")["wallet"]) == D("2468.236")

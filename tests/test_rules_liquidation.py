@@ -286,3 +286,46 @@ def test_a_trader_cross_liquidation_closes_every_linked_copier_position():
     assert outcomes_where(rep, "me", action="liquidation") == []
     me = copy_of(rep, "me", "bob")
     assert [p["symbol"] for p in me["positions"]] == ["ETHUSDT"]
+
+
+# -------------------------------------------------- funding, and never a liquidation gain
+def test_the_liquidation_check_follows_a_funding_event():
+    s = Scenario()
+    s.add(0, "config", delay_ms="500", impact_bps="0")
+    s.add(0, "trader", trader="bob", name="Bob", balance="1000")
+    s.add(1000, "price", symbol="BTCUSDT", price="60000")
+    s.add(2000, "open", trader="bob", symbol="BTCUSDT", side="long", qty="0.1",
+          price="60000", leverage=10, margin_mode="cross")
+    # Funding of 0.1 × 60000 × 0.2 = 1200 takes all 996.4 free: 0 ≤ 6000 × 0.005 = 30.
+    s.add(3000, "funding", "f1", symbol="BTCUSDT", rate="0.2")
+    rep = run(s)
+    bob = rep["traders"]["bob"]
+    assert bob["positions"] == []
+    (liq,) = outcomes_where(rep, action="liquidation")
+    assert (liq["event_id"], liq["copier"], liq["qty"], liq["ts"]) == ("f1", None, "0.1",
+                                                                       ts(3000))
+    # The free funds were 0 when liquidated: nothing more is lost, nothing gained.
+    assert D(bob["wallet"]) == D("0")
+
+
+def test_a_cross_liquidation_never_books_a_gain():
+    s = Scenario()
+    s.add(0, "config", delay_ms="500", impact_bps="0")
+    s.add(0, "trader", trader="carol", name="Carol", balance="1000")
+    s.add(1000, "price", symbol="BTCUSDT", price="60000")
+    s.add(1000, "price", symbol="ETHUSDT", price="3000")
+    s.add(2000, "open", trader="carol", symbol="BTCUSDT", side="long", qty="0.1",
+          price="60000", leverage=10, margin_mode="cross")
+    s.add(2000, "open", trader="carol", symbol="ETHUSDT", side="long", qty="1",
+          price="3000", leverage=10, margin_mode="cross")
+    s.add(3000, "price", symbol="BTCUSDT", price="70000")
+    # Closing ETH at 1000 realizes −2000 − 0.6: the wallet 994.6 becomes −1006, and
+    # −1006 + 1000 (BTC's gain) ≤ 7000 × 0.005: BTC is liquidated by this fill.
+    s.add(4000, "close", "c1", trader="carol", symbol="ETHUSDT", price="1000")
+    rep = run(s)
+    carol = rep["traders"]["carol"]
+    assert carol["positions"] == []
+    assert [o["symbol"] for o in outcomes_where(rep, event_id="c1", action="liquidation")] == [
+        "BTCUSDT"]
+    # The cross funds were −1006: the loss booked is 0, not a gain of +1006.
+    assert D(carol["wallet"]) == D("-1006")

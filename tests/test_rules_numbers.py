@@ -6,7 +6,13 @@ engine's own maths to produce an expected value.
 
 from __future__ import annotations
 
+import decimal
+import subprocess
+import sys
+import textwrap
+import threading
 from decimal import Decimal
+from pathlib import Path
 
 from tests.scenario import Scenario, close_to, copy_of, outcomes_where, rejected_ids, run
 
@@ -295,3 +301,75 @@ def test_configured_taker_fee_applies_to_trader_and_copier():
     # Alice fee 0.5 × 60000 × 0.001 = 30; copier 0.05 × 60000 × 0.001 = 3.
     assert D(rep["traders"]["alice"]["wallet"]) == D("9970")
     assert D(copy_of(rep, "me")["fees"]) == D("3")
+
+
+# ------------------------------------------------------------- no process-wide side effects
+def test_the_engine_computes_the_same_in_any_thread_whatever_its_decimal_context():
+    # The worked example: u = 3000 / 10000 and M = u × 1000 need more than 5 digits.
+    from tests.scenario import worked_example
+
+    lines = worked_example().lines
+    in_thread: list[dict] = []
+    worker = threading.Thread(target=lambda: in_thread.append(run(lines)))
+    worker.start()
+    worker.join()
+    with decimal.localcontext(decimal.Context(prec=5, rounding=decimal.ROUND_DOWN)):
+        here = run(lines)
+    assert here == in_thread[0]
+    assert outcomes_where(here, copier="me")[0]["qty"] == "0.049"
+
+
+def test_importing_and_running_the_engine_leaves_decimal_and_gc_settings_alone():
+    code = textwrap.dedent("""
+        import decimal, gc
+        before = (decimal.DefaultContext.prec, decimal.getcontext().prec,
+                  decimal.getcontext().traps[decimal.FloatOperation], gc.get_threshold())
+        from smartcopy_gui.cli import replay_lines
+        from smartcopy_gui.engine.engine import Engine
+        from smartcopy_gui.store import Store
+        from tests.scenario import worked_example
+        engine = Engine(Store(":memory:"))
+        replay_lines(engine, worked_example().lines)
+        after = (decimal.DefaultContext.prec, decimal.getcontext().prec,
+                 decimal.getcontext().traps[decimal.FloatOperation], gc.get_threshold())
+        print(before == after, gc.isenabled(), gc.get_freeze_count())
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.split() == ["True", "True", "0"]
+
+
+# ------------------------------------------------------------- §1 exact average entry
+def test_the_average_entry_after_an_increase_is_exact_on_a_tiny_price():
+    s = _base()
+    s.add(0, "instrument", symbol="PEPEUSDT", qty_step="1", min_qty="1", tick="0.00000001",
+          max_leverage="20", tiers=[["1000000000", "0.01", "0"]])
+    s.add(1000, "price", symbol="PEPEUSDT", price="0.00001234")
+    s.add(2000, "open", trader="alice", symbol="PEPEUSDT", side="long", qty="1000000",
+          price="0.00001234", leverage=10, margin_mode="isolated")
+    s.add(3000, "open", trader="alice", symbol="PEPEUSDT", side="long", qty="2000000",
+          price="0.00001235", leverage=10, margin_mode="isolated")
+    s.add(4000, "price", symbol="PEPEUSDT", price="0.0000124")
+    (pos,) = run(s)["traders"]["alice"]["positions"]
+    # (12.34 + 24.70) / 3,000,000 = 0.0000123466…; rounded to 1e-8 it would be 0.00001235.
+    assert pos["entry_price"].startswith("0.00001234666666666666666666666")
+    # 3,000,000 × 0.0000124 − 37.04 = 0.16 (0.15 from a rounded entry); margin 37.04 / 10.
+    assert pos["unrealized_pnl"] == "0.16"
+    assert pos["margin"] == "3.704"
+
+
+def test_the_entry_points_tune_the_collector_once():
+    code = textwrap.dedent("""
+        import gc
+        from smartcopy_gui.gc_policy import YOUNG_THRESHOLD, tune_collector
+        default = gc.get_threshold()
+        tune_collector()
+        tuned = gc.get_threshold()
+        gc.set_threshold(*default)
+        tune_collector()  # a second call changes nothing
+        print(tuned[0] == YOUNG_THRESHOLD > default[0], gc.get_threshold() == default,
+              gc.isenabled(), gc.get_freeze_count() > 0)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.split() == ["True", "True", "True", "True"]

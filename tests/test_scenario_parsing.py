@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from smartcopy_gui.domain.enums import EventType, MarginMode, Side
+from smartcopy_gui.domain.events import Event, OpenFields
+from smartcopy_gui.domain.numbers import parse_decimal_text
+from smartcopy_gui.sources.scenario import read_lines
 from smartcopy_gui.store import Store
 from tests.scenario import Scenario, run, ts
 
@@ -77,6 +81,17 @@ MALFORMED = {
                               '"delay_ms": 500}', "b1"),
     "reused_id_other_content": (_line("t1", 5000, "trader", trader="alice", name="Alice",
                                       balance="20000"), "t1"),
+    # The decimal syntax is the spec's and nothing else.
+    "underscore_digits": (_line("b1", 5000, "deposit", account="me", amount="5_000"), "b1"),
+    "arabic_indic_digits": (_line("b1", 5000, "deposit", account="me", amount="\u0665"), "b1"),
+    "padded_with_spaces": (_line("b1", 5000, "deposit", account="me", amount=" 5 "), "b1"),
+    "hexadecimal": (_line("b1", 5000, "deposit", account="me", amount="0x10"), "b1"),
+    "fractional_leverage": (_line("b1", 5000, "open", trader="alice", symbol="BTCUSDT",
+                                  side="long", qty="0.5", price="60000", leverage="10.5",
+                                  margin_mode="isolated"), "b1"),
+    "json_integer_of_5000_digits": (
+        f'{{"id": "b1", "ts": "{T}", "type": "leverage", "trader": "alice", '
+        f'"symbol": "BTCUSDT", "leverage": {"9" * 5000}}}', None),
 }
 
 # The reason names what is wrong (the field, the ts, the type, the id).
@@ -89,7 +104,9 @@ REASON_NAMES = {
     "unknown_type": "teleport", "nan_string": "price", "infinity_string": "price",
     "minus_infinity_rate": "rate", "negative_qty": "qty", "exponent_above_30": "amount",
     "exponent_below_minus_30": "price", "reused_id_other_content": "t1",
-    "delay_ms_json_integer": "delay_ms",
+    "delay_ms_json_integer": "delay_ms", "underscore_digits": "amount",
+    "arabic_indic_digits": "amount", "padded_with_spaces": "amount", "hexadecimal": "amount",
+    "fractional_leverage": "leverage", "json_integer_of_5000_digits": "5000 digits",
 }
 
 
@@ -244,3 +261,96 @@ def test_cli_replay_exits_non_zero_on_a_malformed_line_but_applies_the_rest(tmp_
     report = _cli("report", "--db", str(db), "--json")
     assert report.returncode == 0, report.stderr
     assert json.loads(report.stdout) == rep
+
+
+# ---------------------------------------------------------------------- typed events
+OPEN_LINE = ('{"id":"o1","ts":"2026-03-24T00:00:10.000Z","type":"open","trader":"alice",'
+             '"symbol":"BTCUSDT","side":"long","qty":"0.50","price":"60000","leverage":10,'
+             '"margin_mode":"isolated"}')
+INSTRUMENT_LINE = ('{"id":"i1","ts":"2026-03-24T00:00:01.000Z","type":"instrument",'
+                   '"symbol":"X","qty_step":"1","min_qty":"1","tick":"0.00000001",'
+                   '"max_leverage":"20","tiers":[["1000","0.01","0"]]}')
+
+
+def test_event_digests_are_those_existing_databases_hold():
+    # Databases dedupe a re-import by digest: these are the values main's parser gave.
+    (opened, instrument) = read_lines([OPEN_LINE, INSTRUMENT_LINE])
+    assert opened.digest == "b44250a65a6cc59ca867df47328e34c9"
+    assert instrument.digest == "ec9afb67c3749b25484a29e5ba1d1bee"
+
+
+def test_a_parsed_event_has_typed_fields_and_still_answers_get():
+    (ev,) = read_lines([OPEN_LINE])
+    p = ev.payload_as(OpenFields)
+    assert (p.side, p.margin_mode, p.qty, p.leverage, p.fee_rate) == (
+        Side.LONG, MarginMode.ISOLATED, D("0.5"), D(10), None)
+    assert p.side == "long" and ev.type == EventType.OPEN == "open"
+    assert ev.get("qty") == D("0.5") and ev.get("fee_rate", "none") == "none"
+    # A source that builds events itself, with plain strings, gets the same payload.
+    built = Event("o1", ev.ts, "open", dict(ev.fields, side="long"))
+    assert built.payload == p and built.digest == ev.digest
+
+
+# ---------------------------------------------------------------------- hostile bytes
+def test_the_decimal_syntax_is_ascii_digits_sign_point_and_exponent_only():
+    for good, value in [("5", "5"), ("-2.50", "-2.5"), (".5", "0.5"), ("1e-3", "0.001"),
+                        ("+7E+2", "700")]:
+        assert parse_decimal_text(good) == D(value)
+    for bad in ["5_000", "\u0665\u0660", " 5 ", "5\n", "Infinity", "-inf", "NaN", "0x10",
+                "", ".", "1e", "1,5", "\uff15"]:
+        with pytest.raises(ValueError, match="not a decimal number"):
+            parse_decimal_text(bad)
+
+
+def test_leverage_may_be_a_whole_decimal_string_or_a_json_integer():
+    s = Scenario()
+    s.add(0, "trader", trader="alice", name="Alice", balance="10000")
+    s.add(0, "price", symbol="BTCUSDT", price="60000")
+    s.add(1000, "open", "o1", trader="alice", symbol="BTCUSDT", side="long", qty="0.1",
+          price="60000", leverage="10", margin_mode="isolated")
+    s.add(2000, "leverage", "l1", trader="alice", symbol="BTCUSDT", leverage=20)
+    rep = run(s)
+    assert rep["rejected"] == []
+    assert rep["traders"]["alice"]["positions"][0]["leverage"] == "20"
+
+
+def _replay_file(path: Path, db: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "smartcopy_gui", "replay", str(path), "--db",
+                           str(db), "--json"], capture_output=True, text=True, cwd=ROOT,
+                          timeout=300)
+
+
+def test_an_undecodable_byte_spoils_its_line_only_and_every_other_line_applies(tmp_path):
+    # 305 physical lines (70 deposits among blank lines), a \xff on line 306, 301 after.
+    lines: list[bytes] = []
+    deposits = 0
+    for i in range(305):
+        if i % 4 == 0 and deposits < 70:
+            deposits += 1
+            lines.append(_line(f"a{i}", 1000 + i, "deposit", account="me", amount="1").encode())
+        else:
+            lines.append(b"")
+    lines.append(_line("bad", 2000, "deposit", account="me", amount="1000").encode()
+                 .replace(b"me", b"m\xff"))
+    lines += [_line(f"b{i}", 3000 + i, "deposit", account="you", amount="1").encode()
+              for i in range(301)]
+    path = tmp_path / "bytes.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    out = _replay_file(path, tmp_path / "r.db")
+    assert out.returncode == 1, out.stderr
+    assert "Traceback" not in out.stderr
+    rep = json.loads(out.stdout)
+    assert rep["accounts"] == {"me": {"contract_balance": "70"},
+                               "you": {"contract_balance": "301"}}
+    (rej,) = rep["rejected"]
+    assert rej["line"] == 306 and "UTF-8" in rej["reason"] and "0xff" in rej["reason"]
+
+
+def test_a_byte_order_mark_at_the_start_of_a_scenario_file_is_ignored(tmp_path):
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes("\ufeff".encode() + f"{GOOD_FIRST}\n{GOOD_LAST}\n".encode())
+    out = _replay_file(path, tmp_path / "r.db")
+    assert out.returncode == 0, out.stdout + out.stderr
+    rep = json.loads(out.stdout)
+    assert rep["rejected"] == []
+    assert rep["traders"]["alice"]["wallet"] == "10000"

@@ -2,15 +2,152 @@
 
 from __future__ import annotations
 
+import builtins
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-EVENT_TYPES = ("config", "instrument", "trader", "deposit", "price", "funding", "open",
-               "close", "leverage", "copy", "cancel", "settle")
+from .enums import CopyMode, EventType, MarginMode, Side
+
+EVENT_TYPES = tuple(EventType)
+
+
+# ---------------------------------------------------------------- typed event payloads
+# One frozen record per event type, with the fields of scenario-format.md; an optional
+# field the event does not carry is None.
+@dataclass(frozen=True, slots=True)
+class ConfigFields:
+    delay_ms: int | None = None
+    impact_bps: Decimal | None = None
+    taker_fee: Decimal | None = None
+    min_investment: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstrumentFields:
+    symbol: str
+    qty_step: Decimal
+    min_qty: Decimal
+    tick: Decimal
+    max_leverage: Decimal
+    tiers: list[tuple[Decimal, Decimal, Decimal]]
+
+
+@dataclass(frozen=True, slots=True)
+class TraderFields:
+    trader: str
+    name: str
+    balance: Decimal
+    profit_share: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DepositFields:
+    account: str
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PriceFields:
+    symbol: str
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class FundingFields:
+    symbol: str
+    rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OpenFields:
+    trader: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    price: Decimal
+    leverage: Decimal
+    margin_mode: MarginMode
+    fee_rate: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CloseFields:
+    trader: str
+    symbol: str
+    price: Decimal
+    qty: Decimal | None = None
+    fee_rate: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeverageFields:
+    trader: str
+    symbol: str
+    leverage: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CopyFields:
+    copier: str
+    trader: str
+    mode: CopyMode
+    investment: Decimal
+    amount: Decimal | None = None
+    ratio: Decimal | None = None
+    max_slippage: Decimal | None = None
+    max_margin_per_order: Decimal | None = None
+    stop_loss: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelFields:
+    copier: str
+    trader: str
+
+
+@dataclass(frozen=True, slots=True)
+class SettleFields:
+    pass
+
+
+Payload = (ConfigFields | InstrumentFields | TraderFields | DepositFields | PriceFields
+           | FundingFields | OpenFields | CloseFields | LeverageFields | CopyFields
+           | CancelFields | SettleFields)
+
+PAYLOAD_TYPES: dict[str, type[Payload]] = {
+    EventType.CONFIG: ConfigFields, EventType.INSTRUMENT: InstrumentFields,
+    EventType.TRADER: TraderFields, EventType.DEPOSIT: DepositFields,
+    EventType.PRICE: PriceFields, EventType.FUNDING: FundingFields,
+    EventType.OPEN: OpenFields, EventType.CLOSE: CloseFields,
+    EventType.LEVERAGE: LeverageFields, EventType.COPY: CopyFields,
+    EventType.CANCEL: CancelFields, EventType.SETTLE: SettleFields,
+}
+# Fields held as enums in the payloads (sources may hand in plain strings).
+_ENUM_FIELDS: dict[str, type[Side] | type[MarginMode] | type[CopyMode]] = {
+    "side": Side, "margin_mode": MarginMode, "mode": CopyMode}
+_PAYLOAD_FIELD_NAMES = {t: tuple(f.name for f in dataclasses.fields(cls))
+                        for t, cls in PAYLOAD_TYPES.items()}
+
+P = TypeVar("P", bound=Payload)
+
+
+def payload_from_fields(event_type: str, fields: dict[str, Any]) -> Payload:
+    """The typed payload of an event of ``event_type`` from its field dict.
+
+    Raises KeyError for an unknown type and TypeError when a required field is missing.
+    """
+    values: dict[str, Any] = {}
+    for name in _PAYLOAD_FIELD_NAMES[event_type]:
+        if name in fields and fields[name] is not None:
+            value = fields[name]
+            enum = _ENUM_FIELDS.get(name)
+            values[name] = enum(value) if enum is not None else value
+    return PAYLOAD_TYPES[event_type](**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +160,7 @@ class Event:
     type: str
     fields: dict[str, Any] = field(default_factory=dict)
     line: int | None = None
+    _payload: Payload | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def digest(self) -> str:
@@ -34,6 +172,22 @@ class Event:
     def get(self, name: str, default: Any = None) -> Any:
         """A field, or ``default`` when absent."""
         return self.fields.get(name, default)
+
+    @property
+    def payload(self) -> Payload:
+        """The fields as this event type's typed record (built once, on first use)."""
+        built = self._payload
+        if built is None:
+            built = payload_from_fields(self.type, self.fields)
+            object.__setattr__(self, "_payload", built)
+        return built
+
+    def payload_as(self, kind: builtins.type[P]) -> P:
+        """The typed payload, checked to be of ``kind`` (the handler's event type)."""
+        built = self.payload
+        if not isinstance(built, kind):
+            raise TypeError(f"a {self.type} event has no {kind.__name__}")
+        return built
 
 
 def _canon(value: Any) -> Any:

@@ -3,24 +3,72 @@
 from __future__ import annotations
 
 import decimal
+import functools
+import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from typing import ParamSpec, TypeVar
 
-# A generous precision so that divisions which are then floored to a step never
-# round up across a step boundary. Set on the default context too, so that every
-# thread (the GUI runs the engine off its main thread) computes the same way and the
-# hot paths can use plain operators.
-decimal.DefaultContext.prec = 60
-decimal.DefaultContext.rounding = ROUND_HALF_EVEN
-decimal.DefaultContext.traps[decimal.FloatOperation] = True
-CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_EVEN, Emax=10**6, Emin=-(10**6))
-decimal.setcontext(decimal.Context(prec=60, rounding=ROUND_HALF_EVEN,
-                                   traps=[decimal.InvalidOperation, decimal.DivisionByZero,
-                                          decimal.Overflow, decimal.FloatOperation]))
+# A generous precision so that divisions which are then floored to a step never round up
+# across a step boundary, and an average entry price stays exact to 60 digits. Used as a
+# local context (``exact_context``) by every entry point of the engine, the report and the
+# preview: nothing here changes the process's or a thread's default context, and every
+# thread computes the same numbers.
+CONTEXT = decimal.Context(prec=60, rounding=ROUND_HALF_EVEN, Emax=10**6, Emin=-(10**6),
+                          traps=[decimal.InvalidOperation, decimal.DivisionByZero,
+                                 decimal.Overflow, decimal.FloatOperation])
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def exact_context() -> AbstractContextManager[decimal.Context]:
+    """``with exact_context():`` runs its block in the engine's decimal context."""
+    return decimal.localcontext(CONTEXT)
+
+
+def exact(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``fn`` in the engine's decimal context, whatever the caller's thread uses."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with decimal.localcontext(CONTEXT):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 CENT_MICRO = Decimal("1e-8")  # the posting unit of USDT amounts
 SCALE = 10**8
+# The largest USDT amount a posting, a wallet or an equity may reach. The ledger keeps
+# integer counts of 1e-8 USDT in SQLite INTEGERs (int64, about 9.2e18 units = 9.2e10 USDT);
+# 9e10 USDT (9e18 units) is the largest round figure below it.
+MAX_AMOUNT = Decimal(90_000_000_000)
+
+
+def within_limit(amount: Decimal) -> bool:
+    """Whether a USDT amount (a posting, a wallet, an equity) is one the ledger can hold."""
+    return -MAX_AMOUNT <= amount <= MAX_AMOUNT
+
+
+# The decimal syntax of scenario-format.md: ASCII digits, an optional sign, a point and an
+# exponent; nothing else (no spaces, underscores, other digits, "Infinity", "NaN", "0x").
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def parse_decimal_text(text: str) -> Decimal:
+    """The Decimal a text spells in the spec's decimal syntax.
+
+    Raises ValueError with a message naming the text when it is anything else: spaces,
+    ``5_000``, non-ASCII digits, ``Infinity``, ``NaN``, ``0x10``, an empty string.
+    """
+    if not isinstance(text, str) or _DECIMAL_TEXT.fullmatch(text) is None:
+        raise ValueError(f"{text!r} is not a decimal number (ASCII digits with an optional "
+                         "sign, point and exponent, e.g. \"1250.5\" or \"-2e-3\")")
+    return Decimal(text)
 
 
 def D(value: str | int | Decimal) -> Decimal:

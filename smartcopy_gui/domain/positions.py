@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from .enums import MarginMode, Side
 from .instruments import Instrument
-from .numbers import CENT_MICRO, ONE, ZERO, money
+from .numbers import CENT_MICRO, ONE, ZERO, exact
 
-LONG = "long"
-SHORT = "short"
-CROSS = "cross"
-ISOLATED = "isolated"
+LONG = Side.LONG
+SHORT = Side.SHORT
+CROSS = MarginMode.CROSS
+ISOLATED = MarginMode.ISOLATED
 
 
 class Position:
     """One open position in one-way mode. ``cycle`` names the trader's position cycle
-    (the id of the event that opened it) that this position belongs or is linked to."""
+    (the id of the event that opened it) that this position belongs or is linked to.
+
+    ``side`` and ``margin_mode`` hold the plain strings of :class:`Side` and
+    :class:`MarginMode` (equal to the members): positions are written per copier, and
+    SQLite binds an exact ``str`` faster than a subclass of it.
+    """
 
     __slots__ = ("symbol", "side", "qty", "entry", "leverage", "margin_mode", "cycle",
                  "margin", "liq_cache", "opened_ts", "realized")
@@ -144,6 +150,7 @@ def cross_liq_price(account: Account, pos: Position, instruments: dict[str, Inst
                              tier.maintenance_amount)
 
 
+@exact
 def liq_price_of(account: Account, pos: Position, instruments: dict[str, Instrument],
                  prices: dict[str, Decimal]) -> Decimal | None:
     """The liquidation price shown for a position, isolated or cross."""
@@ -202,5 +209,7 @@ def cross_is_liquidated(account: Account, instruments: dict[str, Instrument],
 
 
 def average_entry(qty1: Decimal, entry1: Decimal, qty2: Decimal, entry2: Decimal) -> Decimal:
-    """Entry price after an increase: the quantity-weighted average, rounded to 1e-8."""
-    return money((qty1 * entry1 + qty2 * entry2) / (qty1 + qty2))
+    """Entry price after an increase: the quantity-weighted average, kept exact (§1: never
+    rounded to the tick nor to 1e-8; a quotient that does not terminate keeps the 60
+    significant digits of the engine's context)."""
+    return (qty1 * entry1 + qty2 * entry2) / (qty1 + qty2)

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from . import sizing as sz
 from .instruments import Instrument
-from .numbers import ZERO, floor_step
+from .numbers import ZERO, exact
 from .positions import Position
 
 
@@ -33,6 +33,7 @@ class PreviewRow:
     reason: str | None  # insufficient_funds when skipped
 
 
+@exact
 def preview_copy(positions: list[Position], trader_equity: Decimal, prices: dict[str, Decimal],
                  instruments: dict[str, Instrument], investment: Decimal, mode: str,
                  taker: Decimal, amount: Decimal | None = None, ratio: Decimal | None = None,
@@ -48,16 +49,15 @@ def preview_copy(positions: list[Position], trader_equity: Decimal, prices: dict
         inst = instruments[pos.symbol]
         price = prices[pos.symbol]
         cost = sz.unit_cost(price, pos.leverage, taker)
-        u = pos.margin / trader_equity if trader_equity > 0 else ZERO
+        u = (sz.utilization(pos.qty, pos.entry, pos.leverage, trader_equity)
+             if trader_equity > 0 else ZERO)
         if mode == "fixed_ratio":
-            qty = floor_step(pos.qty * (ratio or ZERO), inst.qty_step)
+            qty = sz.ratio_steps(pos.qty, ratio or ZERO, inst.qty_step) * inst.qty_step
         else:
-            target = u * investment if mode == "smart" else (amount or ZERO)
-            if max_margin_per_order is not None and target > max_margin_per_order:
-                target = max_margin_per_order
+            target = sz.target_margin(mode, u, investment, amount, max_margin_per_order)
             qty = sz.size_for_margin(target, cost, inst.qty_step)
         qty, status = sz.apply_min_and_funds(qty, cost, available, inst.qty_step, inst.min_qty)
-        skipped = status == sz.INSUFFICIENT_FUNDS
+        skipped = status == sz.SKIPPED
         margin = qty * price / pos.leverage
         if not skipped:
             available -= qty * cost

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from .numbers import ZERO
+from .numbers import ZERO, exact
 
 DAYS_PER_YEAR = Decimal(365)
 
@@ -29,6 +29,7 @@ def pnl(start_equity: Decimal, end_equity: Decimal) -> Decimal:
     return end_equity - start_equity
 
 
+@exact
 def roi(start_equity: Decimal, end_equity: Decimal) -> Decimal | None:
     """Return on the window's starting equity; None when that was not positive."""
     if start_equity <= 0:
@@ -36,6 +37,7 @@ def roi(start_equity: Decimal, end_equity: Decimal) -> Decimal | None:
     return (end_equity - start_equity) / start_equity
 
 
+@exact
 def win_rate(results: Sequence[Decimal]) -> Decimal | None:
     """Share of closed cycles with a positive result; None with no closed cycle."""
     if not results:
@@ -43,6 +45,7 @@ def win_rate(results: Sequence[Decimal]) -> Decimal | None:
     return Decimal(sum(1 for r in results if r > 0)) / Decimal(len(results))
 
 
+@exact
 def max_drawdown(equities: Sequence[Decimal]) -> Decimal:
     """Largest peak-to-trough fall as a fraction of the peak (0 when never below a peak)."""
     peak: Decimal | None = None
@@ -60,6 +63,7 @@ def daily_returns(equities: Sequence[Decimal]) -> list[Decimal]:
     return [(b - a) / a for a, b in zip(equities, equities[1:]) if a > 0]
 
 
+@exact
 def sharpe(equities: Sequence[Decimal]) -> Decimal | None:
     """Annualised Sharpe ratio of daily returns, risk-free 0."""
     rets = daily_returns(equities)

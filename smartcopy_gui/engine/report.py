@@ -6,13 +6,14 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain.events import format_ts
-from ..domain.numbers import CONTEXT, ZERO, fmt, money
+from ..domain.numbers import ZERO, exact, fmt, money
 from ..domain.positions import Account, liq_price_of
 from .state import FEE, FUNDING, LIQUIDATION, PROFIT_SHARE, REALIZED_PNL, State
 
 LIQ_PRICE_UNIT = Decimal("1e-8")
 
 
+@exact
 def position_rows(account: Account, state: State) -> list[dict[str, Any]]:
     """The POSITION objects of an account, in symbol order."""
     rows = []
@@ -28,12 +29,13 @@ def position_rows(account: Account, state: State) -> list[dict[str, Any]]:
             "leverage": fmt(pos.leverage),
             "margin_mode": pos.margin_mode,
             "margin": fmt(pos.margin),
-            "liq_price": fmt(liq.quantize(LIQ_PRICE_UNIT, context=CONTEXT)) if liq else None,
+            "liq_price": fmt(liq.quantize(LIQ_PRICE_UNIT)) if liq else None,
             "unrealized_pnl": fmt(money(pos.upnl(price))),
         })
     return rows
 
 
+@exact
 def build_report(state: State, outcomes: list[dict[str, Any]], rejected: list[dict[str, Any]],
                  deposit_accounts: list[str]) -> dict[str, Any]:
     """The report object, every decimal as a string."""

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ..domain.enums import CopyMode, CopyStatus, MarginMode, OutcomeAction, Reason, Side
 from ..domain.instruments import DEFAULT_INSTRUMENTS, Instrument
 from ..domain.numbers import ZERO, D
 from ..domain.positions import Account, Position
 
 DEFAULT_MAX_SLIPPAGE = D("0.005")
 
-ACTIVE = "active"
-CANCELLED = "cancelled"
-STOPPED = "stopped"
+ACTIVE = CopyStatus.ACTIVE
+CANCELLED = CopyStatus.CANCELLED
+STOPPED = CopyStatus.STOPPED
 
 # Ledger kinds. Transfers between accounts (they sum to zero within an event):
 INVESTMENT = "investment"
@@ -62,11 +64,11 @@ class CopyRelation:
                  "max_slippage", "max_margin_per_order", "stop_loss", "status", "hwm",
                  "released", "account", "totals", "created_ts", "ended_ts")
 
-    def __init__(self, copy_id: int, copier: str, trader: str, mode: str,
+    def __init__(self, copy_id: int, copier: str, trader: str, mode: CopyMode,
                  investment: Decimal, *, amount: Decimal | None = None,
                  ratio: Decimal | None = None, max_slippage: Decimal = DEFAULT_MAX_SLIPPAGE,
                  max_margin_per_order: Decimal | None = None,
-                 stop_loss: Decimal | None = None, status: str = ACTIVE,
+                 stop_loss: Decimal | None = None, status: CopyStatus = ACTIVE,
                  hwm: Decimal = ZERO, released: Decimal = ZERO, created_ts: int = 0,
                  ended_ts: int | None = None) -> None:
         self.id = copy_id
@@ -99,15 +101,88 @@ class CopyRelation:
                 + t.get(FUNDING, ZERO))
 
 
+@dataclass(frozen=True, slots=True)
+class OpenOrder:
+    """What copiers follow when a trader opens or increases (``u``: its utilization)."""
+
+    trader: str
+    symbol: str
+    cycle: str
+    side: Side
+    price: Decimal
+    leverage: Decimal
+    margin_mode: MarginMode
+    u: Decimal
+    qty: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CloseOrder:
+    """What copiers follow when a trader closes ``closed`` of ``before`` (or is
+    liquidated: ``reason`` trader_liquidated)."""
+
+    trader: str
+    symbol: str
+    cycle: str
+    side: Side
+    closed: Decimal
+    before: Decimal
+    full: bool
+    reason: Reason | None
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LeverageOrder:
+    """What copiers follow when a trader changes its position's leverage."""
+
+    trader: str
+    symbol: str
+    cycle: str
+    leverage: Decimal
+
+
+CopierOrder = OpenOrder | CloseOrder | LeverageOrder
+
+_DECIMAL_KEYS = frozenset({"price", "leverage", "u", "qty", "closed", "before"})
+_ENUM_KEYS: dict[str, type[Side] | type[MarginMode] | type[Reason]] = {
+    "side": Side, "margin_mode": MarginMode, "reason": Reason}
+
+
+def order_to_json(order: CopierOrder) -> str:
+    """A pending order as the store keeps it: a JSON object, decimals as strings."""
+    raw = {name: getattr(order, name) for name in order.__slots__}
+    return json.dumps({k: (str(v) if isinstance(v, Decimal) else v) for k, v in raw.items()},
+                      sort_keys=True)
+
+
+def order_from_json(text: str) -> CopierOrder:
+    """Inverse of :func:`order_to_json` (also reads every database written before the
+    orders were typed: the same keys, the kind told apart by them)."""
+    raw = json.loads(text)
+    values = {}
+    for key, value in raw.items():
+        if value is not None and key in _DECIMAL_KEYS:
+            value = Decimal(value)
+        elif value is not None and key in _ENUM_KEYS:
+            value = _ENUM_KEYS[key](value)
+        values[key] = value
+    if "u" in values:
+        return OpenOrder(**values)
+    if "closed" in values:
+        return CloseOrder(**values)
+    return LeverageOrder(**values)
+
+
 @dataclass
 class PendingBatch:
     """One trader action's copier actions, to run at ``exec_ts`` for ``copy_ids``."""
 
     seq: int
     exec_ts: int
-    kind: str  # open | increase | close | leverage
+    kind: OutcomeAction  # open | increase | close | leverage
     event_id: str
-    payload: dict[str, Any]
+    payload: CopierOrder
     copy_ids: list[int]
 
 

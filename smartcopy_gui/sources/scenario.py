@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from ..domain.events import EVENT_TYPES, Event, parse_ts
+from ..domain.enums import CopyMode, EventType, MarginMode, Side
+from ..domain.events import Event, parse_ts
+from ..domain.numbers import CONTEXT, parse_decimal_text
 
 MAX_EXPONENT = 30
+# A JSON integer longer than this is no value any field accepts (leverage is the only
+# field that takes JSON integers): refused before Python converts it.
+MAX_INTEGER_DIGITS = 2 * MAX_EXPONENT
+UTF8_BOM = "\ufeff"
 
 
 class MalformedEvent(ValueError):
@@ -59,8 +65,8 @@ _FIELDS: dict[str, dict[str, tuple[str, bool]]] = {
     "settle": {},
 }
 
-_CHOICES = {"side": ("long", "short"), "margin_mode": ("cross", "isolated"),
-            "mode": ("smart", "fixed_amount", "fixed_ratio")}
+_CHOICES: dict[str, type[Side] | type[MarginMode] | type[CopyMode]] = {
+    "side": Side, "margin_mode": MarginMode, "mode": CopyMode}
 
 
 def parse_decimal(name: str, value: Any, *, allow_int: bool = False,
@@ -72,9 +78,9 @@ def parse_decimal(name: str, value: Any, *, allow_int: bool = False,
         d = Decimal(value)
     elif isinstance(value, str):
         try:
-            d = Decimal(value.strip())
-        except InvalidOperation:
-            raise MalformedEvent(f"field {name!r} is not a decimal: {value!r}") from None
+            d = parse_decimal_text(value)
+        except ValueError as exc:
+            raise MalformedEvent(f"field {name!r}: {exc}") from None
     else:
         if value is None:
             kind = "null"
@@ -91,7 +97,7 @@ def parse_decimal(name: str, value: Any, *, allow_int: bool = False,
         raise MalformedEvent(f"field {name!r} has an exponent beyond ±{MAX_EXPONENT}: {value!r}")
     if not signed and d < 0:
         raise MalformedEvent(f"field {name!r} must not be negative, got {value!r}")
-    return d + 0  # drops a negative zero
+    return CONTEXT.plus(d)  # drops a negative zero
 
 
 def _parse_field(name: str, kind: str, value: Any) -> Any:
@@ -100,16 +106,20 @@ def _parse_field(name: str, kind: str, value: Any) -> Any:
             raise MalformedEvent(f"field {name!r} must be a non-empty string")
         return value
     if kind in _CHOICES:
-        if value not in _CHOICES[kind]:
+        choices = _CHOICES[kind]
+        if not isinstance(value, str) or value not in choices.__members__.values():
             raise MalformedEvent(
-                f"field {name!r} must be one of {', '.join(_CHOICES[kind])}, got {value!r}")
-        return value
+                f"field {name!r} must be one of {', '.join(choices)}, got {value!r}")
+        return value  # the event's typed payload holds it as the enum member
     if kind == "dec":
         return parse_decimal(name, value)
     if kind == "sdec":
         return parse_decimal(name, value, signed=True)
     if kind == "lev":
-        return parse_decimal(name, value, allow_int=True)
+        d = parse_decimal(name, value, allow_int=True)
+        if d != d.to_integral_value():
+            raise MalformedEvent(f"field {name!r} must be a whole number, got {value!r}")
+        return d
     if kind == "int":
         d = parse_decimal(name, value)
         if d != d.to_integral_value():
@@ -148,7 +158,7 @@ def parse_event(obj: Any, line: int | None = None) -> Event:
         etype = obj.get("type")
         if etype is None:
             raise MalformedEvent("missing field 'type'")
-        if etype not in EVENT_TYPES:
+        if not isinstance(etype, str) or etype not in EventType.__members__.values():
             raise MalformedEvent(f"unknown type {etype!r}")
         fields: dict[str, Any] = {}
         for name, (kind, required) in _FIELDS[etype].items():
@@ -157,10 +167,10 @@ def parse_event(obj: Any, line: int | None = None) -> Event:
                     raise MalformedEvent(f"missing field {name!r} for a {etype} event")
                 continue
             fields[name] = _parse_field(name, kind, obj[name])
-        if etype == "copy":
-            if fields["mode"] == "fixed_amount" and "amount" not in fields:
+        if etype == EventType.COPY:
+            if fields["mode"] == CopyMode.FIXED_AMOUNT and "amount" not in fields:
                 raise MalformedEvent("missing field 'amount' for a fixed_amount copy")
-            if fields["mode"] == "fixed_ratio" and "ratio" not in fields:
+            if fields["mode"] == CopyMode.FIXED_RATIO and "ratio" not in fields:
                 raise MalformedEvent("missing field 'ratio' for a fixed_ratio copy")
     except MalformedEvent as exc:
         exc.event_id = event_id
@@ -172,15 +182,39 @@ def _strict_constant(name: str) -> Any:
     raise MalformedEvent(f"{name} is not a number JSON allows")
 
 
-def read_lines(lines: Iterable[str]) -> Iterator[Event | Malformed]:
-    """Events and malformed lines of a scenario, in file order; blank lines skipped."""
-    for number, text in enumerate(lines, start=1):
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise MalformedEvent(f"a JSON integer of {len(digits.lstrip('-'))} digits is beyond "
+                             "what any field accepts")
+    return int(digits)
+
+
+def read_lines(lines: Iterable[str | bytes]) -> Iterator[Event | Malformed]:
+    """Events and malformed lines of a scenario, in file order; blank lines skipped.
+
+    Lines may be bytes (a file opened in binary mode): each is decoded on its own, so an
+    undecodable byte makes only its line malformed. A UTF-8 byte order mark at the start
+    of the first line is ignored.
+    """
+    for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, bytes):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Malformed(number, None, f"not UTF-8 text: byte 0x{raw[exc.start]:02x} "
+                                              f"at column {exc.start + 1}")
+                continue
+        else:
+            text = raw
+        if number == 1 and text.startswith(UTF8_BOM):
+            text = text[1:]
         if not text.strip():
             continue
         try:
-            obj = json.loads(text, parse_constant=_strict_constant, parse_float=Decimal)
+            obj = json.loads(text, parse_constant=_strict_constant, parse_float=Decimal,
+                             parse_int=_bounded_int)
             yield parse_event(obj, number)
         except MalformedEvent as exc:
             yield Malformed(number, exc.event_id, exc.reason)
-        except (json.JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
             yield Malformed(number, None, f"not valid JSON: {exc}")

@@ -24,12 +24,12 @@ from ..domain.instruments import Instrument, Tier
 from ..domain.numbers import ZERO, from_units
 from ..domain.positions import Account, Position
 from ..engine.state import ACTIVE, Changes, Config, CopyRelation, PendingBatch, State, Trader
+from ..engine.state import order_from_json as _payload_from_json
+from ..engine.state import order_to_json as _payload_to_json
 from .errors import DatabaseBusy, StoreError
 from .lock import WriterLock
 
 log = logging.getLogger("smartcopy.store")
-
-_DECIMAL_PAYLOAD_KEYS = frozenset({"price", "leverage", "u", "qty", "closed", "before"})
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -156,17 +156,6 @@ def _dec(value: str | None) -> Decimal | None:
 
 def _s(value: Decimal | None) -> str | None:
     return str(value) if value is not None else None
-
-
-def _payload_to_json(payload: dict[str, Any]) -> str:
-    return json.dumps({k: (str(v) if isinstance(v, Decimal) else v) for k, v in payload.items()},
-                      sort_keys=True)
-
-
-def _payload_from_json(text: str) -> dict[str, Any]:
-    raw = json.loads(text)
-    return {k: (Decimal(v) if k in _DECIMAL_PAYLOAD_KEYS and v is not None else v)
-            for k, v in raw.items()}
 
 
 @dataclass(frozen=True)
