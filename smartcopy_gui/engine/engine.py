@@ -153,19 +153,20 @@ class Engine:
         """
         return self.submit_many([ev])[0]
 
-    def submit_many(self, events: Iterable[Event]) -> list[Result]:
+    def submit_many(self, events: Iterable[Event], *, dedupe: bool = True) -> list[Result]:
         """Apply events in order, all of them in ONE transaction (each event whole).
 
         Used for bulk sources (backfill, imports). If any event is malformed input
         (a reused id with other content, a time going back), nothing at all is applied
-        and MalformedInput is raised naming that event.
+        and MalformedInput is raised naming that event. ``dedupe=False`` is for a source
+        that never sends an event twice (the world): no content digest is kept.
         """
         ch = Changes()
         results: list[Result] = []
         seen: dict[str, str] = {}
         try:
             for ev in events:
-                results.append(self._apply_one(ev, ch, seen))
+                results.append(self._apply_one(ev, ch, seen, dedupe))
         except BaseException:
             self.reload()
             raise
@@ -191,9 +192,10 @@ class Engine:
         finally:
             self.reload()
 
-    def _apply_one(self, ev: Event, ch: Changes, seen: dict[str, str]) -> Result:
-        digest = ev.digest
-        known = seen.get(ev.id) or self.store.event_digest(ev.id)
+    def _apply_one(self, ev: Event, ch: Changes, seen: dict[str, str],
+                   dedupe: bool = True) -> Result:
+        digest = ev.digest if dedupe else None
+        known = (seen.get(ev.id) or self.store.event_digest(ev.id)) if dedupe else None
         if known is not None:
             if known == digest:
                 return Result(DUPLICATE)
@@ -214,8 +216,10 @@ class Engine:
         else:
             self._check_stop_losses(ev.id, ev.ts, ch, None)
             ch.events.append((ev.id, digest, ev.ts, ev.type, APPLIED, None))
+            ch.applied.append(ev)
             result = Result(APPLIED)
-        seen[ev.id] = digest
+        if digest is not None:
+            seen[ev.id] = digest
         st.last_ts = ev.ts
         ch.meta["last_ts"] = str(ev.ts)
         return result

@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,11 +20,14 @@ from typing import Any
 
 import sqlite_utils
 
+from ..domain.events import Event
 from ..domain.instruments import Instrument, Tier
 from ..domain.numbers import ZERO, from_units
 from ..domain.positions import Account, Position
 from ..engine.state import ACTIVE, Changes, Config, CopyRelation, PendingBatch, State, Trader
+from . import history
 from .errors import DatabaseBusy, StoreError
+from .history import HistoryWriter
 from .lock import WriterLock
 
 log = logging.getLogger("smartcopy.store")
@@ -143,10 +146,24 @@ def _m003_position_cycles(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE outcome_groups ADD COLUMN side TEXT")
 
 
+def _m004_compact_history(db: sqlite_utils.Database) -> None:
+    # Every applied price and every other applied event's payload, keyed by (ts, n) in
+    # applied order (see history.py). The world's ticks no longer get an events row:
+    # the rows older versions wrote for them go (they carried no price, only an id and
+    # a digest); what a database holds of its past stays as it was.
+    db.execute("CREATE TABLE symbols (id INTEGER PRIMARY KEY, symbol TEXT NOT NULL UNIQUE)")
+    db.execute("CREATE TABLE price_ticks (ts INTEGER NOT NULL, n INTEGER NOT NULL, "
+               "sym INTEGER NOT NULL, price NOT NULL, PRIMARY KEY (ts, n)) WITHOUT ROWID")
+    db.execute("CREATE TABLE event_log (ts INTEGER NOT NULL, n INTEGER NOT NULL, "
+               "id TEXT NOT NULL, type TEXT NOT NULL, fields TEXT NOT NULL, "
+               "PRIMARY KEY (ts, n)) WITHOUT ROWID")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_daily_equity", _m002_daily_equity),
     ("003_position_cycles", _m003_position_cycles),
+    ("004_compact_history", _m004_compact_history),
 ]
 
 
@@ -205,6 +222,7 @@ class Store:
         self.path = str(path)
         self._lock: WriterLock | None = None
         self._conn: sqlite3.Connection | None = None
+        self._history = HistoryWriter()
         in_memory = self.path == ":memory:"
         try:
             if not in_memory:
@@ -320,6 +338,7 @@ class Store:
                 yield conn
                 conn.execute("COMMIT")
             except BaseException:
+                self._history.forget()
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
@@ -398,7 +417,12 @@ class Store:
                     [(b.seq, b.exec_ts, b.kind, b.event_id, _payload_to_json(b.payload),
                       json.dumps(b.copy_ids, separators=(",", ":"))) for b in added])
             if ch.events:
-                conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?)", ch.events)
+                # A price event sent without a digest (the world's tick, never sent
+                # twice) lives in price_ticks only.
+                conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?)",
+                                 [e for e in ch.events if e[1] is not None or e[3] != "price"])
+            if ch.applied:
+                self._history.write(conn, ch.applied)
             if ch.rejected:
                 conn.executemany("INSERT OR IGNORE INTO rejected(event_id, line, reason) "
                                  "VALUES (?,?,?)", ch.rejected)
@@ -539,6 +563,20 @@ class Store:
             key = tuple(row[:width])
             totals[key] = totals.get(key, 0) + row[width]
         return [(*key, total) for key, total in totals.items()]
+
+    # ------------------------------------------------------------------ history
+    def price_ticks(self, symbols: Iterable[str] | None = None, since_ts: int | None = None,
+                    until_ts: int | None = None) -> Iterator[tuple[int, str, Decimal]]:
+        """(ts, symbol, price) of every price the engine applied (price events and trader
+        fills) between the times (inclusive; None: no bound), in applied order."""
+        return history.price_ticks(self.db.conn, symbols, since_ts, until_ts)
+
+    def recorded_events(self, since_ts: int | None = None, until_ts: int | None = None,
+                        types: Iterable[str] | None = None) -> Iterator[Event]:
+        """The events the engine applied between the times (of ``types``, or all), in
+        applied order, as they came: fed to a fresh engine they rebuild the same state.
+        (A database from before migration 004 holds none of its earlier events.)"""
+        return history.recorded_events(self.db.conn, since_ts, until_ts, types)
 
     # ------------------------------------------------------------------ named reads
     def load_meta(self, key: str) -> str | None:
