@@ -274,6 +274,8 @@ class World:
         self.backfilled_to = self.now
         self.target = max(self.target, self.now)
         self.save()
+        if isinstance(self._store, CheckpointingStore):
+            self._store.checkpoint()  # the backfill's WAL into the file, the WAL emptied
         return report
 
     def run_for(self, sim_ms: int) -> AdvanceReport:
@@ -424,6 +426,13 @@ class World:
     def save(self) -> None:
         """Keep where the world stands in the store (a no-op for stores without SQL)."""
         save_world_state(self.engine.store, self._state_view())
+
+
+@runtime_checkable
+class CheckpointingStore(Protocol):
+    """A store whose write-ahead log can be emptied into its file (after the backfill)."""
+
+    def checkpoint(self) -> None: ...
 
 
 @runtime_checkable

@@ -37,6 +37,7 @@ _DECIMAL_PAYLOAD_KEYS = frozenset({"price", "leverage", "u", "qty", "closed", "b
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 FILE_MODE = 0o600
+WAL_SIZE_LIMIT = 4 * 1024 * 1024
 
 
 def _create_private(path: Path) -> bool:
@@ -241,9 +242,12 @@ class Store:
             if not in_memory:
                 self.db.enable_wal()
             conn.execute("PRAGMA synchronous=NORMAL")
-            # Checkpoint the WAL in larger, rarer steps (and explicitly when idle, see
-            # checkpoint()) rather than inside a big fan-out transaction.
-            conn.execute("PRAGMA wal_autocheckpoint=8192")
+            # The WAL is checkpointed at commits once it holds ~4 MB (SQLite's default
+            # 1000 pages), and cut back to at most 4 MB after each checkpoint (it would
+            # otherwise keep its largest size: a big fan-out or the backfill); close()
+            # and checkpoint() empty it.
+            conn.execute("PRAGMA wal_autocheckpoint=1000")
+            conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         except sqlite3.OperationalError as exc:
             self._release()
             raise StoreError(f"cannot open the database {self.path} ({exc}); check the "
@@ -279,9 +283,19 @@ class Store:
             self._release()
 
     def checkpoint(self) -> None:
-        """Move the WAL into the database file (cheap when there is little to move)."""
-        if self.path != ":memory:":
-            self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        """Move the WAL into the database file and empty it (cheap when there is
+        little to move; when a reader holds it, as much as can be moved)."""
+        conn = self.db.conn
+        if self.path == ":memory:" or conn.in_transaction:
+            return
+        # TRUNCATE waits for readers to leave: do not wait, a reader only means the
+        # WAL is emptied at a later checkpoint.
+        timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={int(timeout)}")
 
     def __enter__(self) -> Store:
         return self
