@@ -37,9 +37,12 @@ COPIES = [  # copier, trader, mode, investment, fixed amount or ratio
 ]
 
 
-def copy_events(start: int) -> list[Event]:
+def copy_events(start: int,
+                copies: list[tuple[str, str, str, Decimal, Decimal | None]] = COPIES
+                ) -> list[Event]:
+    """A deposit and a copy for each of ``copies``, at ``start``."""
     events = []
-    for copier, trader, mode, investment, param in COPIES:
+    for copier, trader, mode, investment, param in copies:
         events.append(Event(f"bench-deposit-{copier}", start, "deposit",
                             {"account": copier, "amount": investment}))
         fields: dict[str, object] = {"copier": copier, "trader": trader, "mode": mode,

@@ -21,7 +21,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from smartcopy_gui.domain.events import Event
+from backfill import copy_events  # bench/ is the script's own directory
+
 from smartcopy_gui.engine.engine import Engine
 from smartcopy_gui.sources.world import DAY_MS, World
 from smartcopy_gui.store import Store
@@ -31,19 +32,6 @@ COPIES = [  # copier, trader, mode, investment, fixed amount
     ("c1", "trend", "smart", Decimal("2000"), None),
     ("c2", "grid", "fixed_amount", Decimal("1500"), Decimal("100")),
 ]
-
-
-def copy_events(start: int) -> list[Event]:
-    events = []
-    for copier, trader, mode, investment, amount in COPIES:
-        events.append(Event(f"bench-deposit-{copier}", start, "deposit",
-                            {"account": copier, "amount": investment}))
-        fields: dict[str, object] = {"copier": copier, "trader": trader, "mode": mode,
-                                     "investment": investment}
-        if amount is not None:
-            fields["amount"] = amount
-        events.append(Event(f"bench-copy-{copier}", start, "copy", fields))
-    return events
 
 
 def sizes(db: Path) -> tuple[int, int]:
@@ -64,7 +52,7 @@ def main() -> None:
         store = Store(db, writer="the growth benchmark")
         engine = Engine(store)
         world = World.open(engine, seed=args.seed)
-        refused = [r for r in engine.submit_many(copy_events(world.now_ts()))
+        refused = [r for r in engine.submit_many(copy_events(world.now_ts(), COPIES))
                    if r.status != "applied"]
         if refused:
             raise SystemExit(f"the benchmark's copies were refused: {refused}")
