@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +35,9 @@ log = logging.getLogger("smartcopy.store")
 
 _DECIMAL_PAYLOAD_KEYS = frozenset({"price", "leverage", "u", "qty", "closed", "before"})
 
+
+# (steps done, steps): a migration's progress, reported once it has run a second.
+Progress = Callable[[int, int], None]
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 FILE_MODE = 0o600
@@ -93,7 +97,7 @@ def _write_failure(path: str, exc: sqlite3.OperationalError) -> str:
             f"was saved: {what}")
 
 
-def _m001_initial(db: sqlite_utils.Database) -> None:
+def _m001_initial(db: sqlite_utils.Database, progress: Progress) -> None:
     db.table("meta").create({"key": str, "value": str}, pk="key")
     db.table("config").create({"key": str, "value": str}, pk="key")
     db.table("instruments").create({"symbol": str, "qty_step": str, "min_qty": str, "tick": str,
@@ -127,14 +131,14 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
                            "reason": str, "qty": str}, pk="seq")
 
 
-def _m002_daily_equity(db: sqlite_utils.Database) -> None:
+def _m002_daily_equity(db: sqlite_utils.Database, progress: Progress) -> None:
     # Each account's equity (1e-8 units) at the close of each UTC day: the base of
     # ROI, drawdown and Sharpe figures.
     db.execute("CREATE TABLE equity_daily (day INTEGER, account TEXT, equity INTEGER, "
                "PRIMARY KEY (day, account)) WITHOUT ROWID")
 
 
-def _m003_position_cycles(db: sqlite_utils.Database) -> None:
+def _m003_position_cycles(db: sqlite_utils.Database, progress: Progress) -> None:
     # When each position cycle opened and what it has made so far; and every cycle
     # that ended, with its result (win rates, copier divergence).
     db.execute("ALTER TABLE positions ADD COLUMN opened_ts INTEGER NOT NULL DEFAULT 0")
@@ -147,20 +151,34 @@ def _m003_position_cycles(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE outcome_groups ADD COLUMN side TEXT")
 
 
-def _m004_compact_history(db: sqlite_utils.Database) -> None:
+def _m004_compact_history(db: sqlite_utils.Database, progress: Progress) -> None:
     # Every applied price and every other applied event's payload, keyed by (ts, n) in
     # applied order (see history.py). The world's ticks no longer get an events row:
-    # the rows older versions wrote for them go (they carried no price, only an id and
-    # a digest); what a database holds of its past stays as it was.
+    # the rows older versions wrote for them go (an id and a digest each, no price:
+    # those databases kept only each symbol's last price, which stays). Other events'
+    # rows stay, for their digests; their payloads were never stored, so the recorded
+    # history starts with this migration.
     db.execute("CREATE TABLE symbols (id INTEGER PRIMARY KEY, symbol TEXT NOT NULL UNIQUE)")
     db.execute("CREATE TABLE price_ticks (ts INTEGER NOT NULL, n INTEGER NOT NULL, "
                "sym INTEGER NOT NULL, price NOT NULL, PRIMARY KEY (ts, n)) WITHOUT ROWID")
     db.execute("CREATE TABLE event_log (ts INTEGER NOT NULL, n INTEGER NOT NULL, "
                "id TEXT NOT NULL, type TEXT NOT NULL, fields TEXT NOT NULL, "
                "PRIMARY KEY (ts, n)) WITHOUT ROWID")
+    top = db.execute("SELECT MAX(rowid) FROM events").fetchone()[0] or 0
+    batches = top // _MIGRATION_BATCH + 1
+    for batch in range(batches):
+        first = batch * _MIGRATION_BATCH
+        db.execute("DELETE FROM events WHERE rowid >= ? AND rowid < ? AND type = 'price' "
+                   "AND id GLOB ('px-*-' || ts)", [first, first + _MIGRATION_BATCH])
+        progress(batch + 1, batches)
 
 
-MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+_MIGRATION_BATCH = 50_000
+PROGRESS_AFTER_S = 1.0  # a migration reports its progress once it has run this long
+VACUUM_AFTER = frozenset({"004_compact_history"})  # they free much of the file
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database, Progress], None]]] = [
     ("001_initial", _m001_initial),
     ("002_daily_equity", _m002_daily_equity),
     ("003_position_cycles", _m003_position_cycles),
@@ -217,9 +235,12 @@ class Store:
     ``writer`` names the process that opens it to write ("SmartCopy", "a replay",
     "an import"): it then holds the database's writer lock until ``close``, and a
     second writer is refused with :class:`DatabaseBusy`. Readers pass no ``writer``.
+    ``progress`` hears (steps done, steps) of an upgrade of an older database once it
+    has run a second (the CLI prints it; a window can show it in a progress bar).
     """
 
-    def __init__(self, path: str | Path = ":memory:", *, writer: str | None = None) -> None:
+    def __init__(self, path: str | Path = ":memory:", *, writer: str | None = None,
+                 progress: Progress | None = None) -> None:
         self.path = str(path)
         self._lock: WriterLock | None = None
         self._conn: sqlite3.Connection | None = None
@@ -238,7 +259,7 @@ class Store:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._conn = conn
             self.db = sqlite_utils.Database(conn)
-            self._migrate()
+            self._migrate(progress)
             if not in_memory:
                 self.db.enable_wal()
             conn.execute("PRAGMA synchronous=NORMAL")
@@ -319,19 +340,31 @@ class Store:
             conn.execute("COMMIT")
 
     # ------------------------------------------------------------------ migrations
-    def _migrate(self) -> None:
+    def _migrate(self, progress: Progress | None) -> None:
         db = self.db
         if "_migrations" not in db.table_names():
             db.table("_migrations").create({"name": str, "applied_ts": str}, pk="name")
         done = {row["name"] for row in db["_migrations"].rows}
+        started = time.monotonic()
+        fresh = not done
+
+        def report(step: int, steps: int) -> None:
+            if progress is not None and time.monotonic() - started >= PROGRESS_AFTER_S:
+                progress(step, steps)
+
+        vacuum = False
         for name, migration in MIGRATIONS:
             if name in done:
                 continue
             with self._transaction():
-                migration(db)
+                migration(db, report)
                 db.execute("INSERT INTO _migrations(name, applied_ts) VALUES (?, "
                            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", [name])
             log.info("applied migration %s", name)
+            vacuum = vacuum or (name in VACUUM_AFTER and not fresh)
+        if vacuum:
+            db.conn.execute("VACUUM")  # give the freed pages back to the disk
+            log.info("compacted the database after its migrations")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
