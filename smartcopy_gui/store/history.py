@@ -34,13 +34,22 @@ _CTX = Context(prec=40)
 
 def pack_price(price: Decimal) -> int | str:
     """The price as one integer (or its text when it does not fit), exactly."""
-    sign, digits, exp = price.as_tuple()
-    if not sign and isinstance(exp, int) and -_EXP_BIAS <= exp < _EXP_SPAN - _EXP_BIAS:
-        coefficient = int("".join(map(str, digits)))
+    text = str(price)
+    point = text.find(".")
+    if text.isdigit():  # the quick ways first: a whole number, or digits with a point
+        coefficient, exp = int(text), 0
+    elif point > 0 and text[point + 1:].isdigit() and text[:point].isdigit():
+        coefficient, exp = int(text[:point] + text[point + 1:]), point + 1 - len(text)
+    else:
+        sign, digits, exponent = price.as_tuple()
+        if sign or not isinstance(exponent, int):
+            return text
+        coefficient, exp = int("".join(map(str, digits))), exponent
+    if -_EXP_BIAS <= exp < _EXP_SPAN - _EXP_BIAS:
         packed = coefficient * _EXP_SPAN + exp + _EXP_BIAS
         if packed <= _MAX_PACKED:
             return packed
-    return str(price)
+    return text
 
 
 def unpack_price(value: int | str) -> Decimal:
