@@ -90,6 +90,7 @@ def main(argv: list[str]) -> None:
         cpu = time.process_time() - cpu_start
         outcomes = store.db.conn.execute("SELECT COUNT(*) FROM outcomes").fetchone()[0]
         store.close()
+        db_bytes = (Path(tmp) / "backfill.db").stat().st_size
         floor_secs = floor(Path(tmp) / "floor.db", report.events)
     print(f"seed {seed}, {days} days, {len(world.profiles)} traders, {len(COPIES)} copies"
           f"{f' ({len(refused)} refused)' if refused else ''}")
@@ -100,6 +101,7 @@ def main(argv: list[str]) -> None:
     print(f"backfill {elapsed:.1f} s, {report.events / elapsed:,.0f} events/s")
     # On a shared machine the CPU time is the steadier figure.
     print(f"backfill CPU {cpu:.1f} s")
+    print(f"database {db_bytes / 1e6:.1f} MB after the backfill")
     print(f"floor (bare executemany of {report.events:,} rows) {floor_secs:.2f} s, "
           f"ratio {elapsed / floor_secs:.0f}x")
 

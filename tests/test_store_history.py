@@ -122,3 +122,20 @@ def test_a_scenario_replayed_twice_is_recorded_once_with_its_own_ids(tmp_path):
     assert [(e.id, e.ts, e.type, e.digest) for e in recorded] == [
         (e.id, e.ts, e.type, e.digest) for e in applied]
     store.close()
+
+
+def test_candles_are_derived_from_the_applied_prices(tmp_path):
+    store = Store(tmp_path / "c.db")
+    world = World.open(Engine(store))
+    world.backfill(1)
+    hour = 3_600_000
+    bars = store.candles("ETHUSDT", hour)
+    assert len(bars) == 24 + 1  # every hour of the day, and the step at its end
+    for bar in bars:
+        prices = [p for ts, _, p in store.price_ticks(["ETHUSDT"], bar.start_ts,
+                                                      bar.start_ts + hour - 1)]
+        assert (bar.open, bar.high, bar.low, bar.close) == (
+            prices[0], max(prices), min(prices), prices[-1])
+    with pytest.raises(ValueError, match="positive"):
+        store.candles("ETHUSDT", 0)
+    store.close()

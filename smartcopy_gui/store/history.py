@@ -20,6 +20,7 @@ import heapq
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Context, Decimal
 from typing import Any
 
@@ -197,6 +198,37 @@ def price_ticks(conn: sqlite3.Connection, symbols: Iterable[str] | None,
     for ts, sym, price in conn.execute(
             f"SELECT ts, sym, price FROM price_ticks{where} ORDER BY ts, n", args):
         yield ts, names[sym], unpack_price(price)
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    """Open, high, low and close of one symbol's applied prices over one bar."""
+
+    start_ts: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+
+
+def candles(ticks: Iterable[tuple[int, str, Decimal]], bar_ms: int) -> Iterator[Candle]:
+    """Bars of ``bar_ms`` (counted from the epoch) over one symbol's ticks, in time
+    order; a bar without a tick has no candle. Derived, never stored."""
+    bar: list[Any] | None = None
+    for ts, _, price in ticks:
+        start = ts - ts % bar_ms
+        if bar is None or bar[0] != start:
+            if bar is not None:
+                yield Candle(*bar)
+            bar = [start, price, price, price, price]
+        else:
+            if price > bar[2]:
+                bar[2] = price
+            elif price < bar[3]:
+                bar[3] = price
+            bar[4] = price
+    if bar is not None:
+        yield Candle(*bar)
 
 
 def recorded_events(conn: sqlite3.Connection, since_ts: int | None, until_ts: int | None,

@@ -618,6 +618,14 @@ class Store:
         fills) between the times (inclusive; None: no bound), in applied order."""
         return history.price_ticks(self.db.conn, symbols, since_ts, until_ts)
 
+    def candles(self, symbol: str, bar_ms: int, since_ts: int | None = None,
+                until_ts: int | None = None) -> list[history.Candle]:
+        """``symbol``'s candles of ``bar_ms`` from the applied prices between the times
+        (derived from :meth:`price_ticks`; a bar without a price has none)."""
+        if bar_ms <= 0:
+            raise ValueError(f"a candle's length must be positive, not {bar_ms} ms")
+        return list(history.candles(self.price_ticks([symbol], since_ts, until_ts), bar_ms))
+
     def recorded_events(self, since_ts: int | None = None, until_ts: int | None = None,
                         types: Iterable[str] | None = None) -> Iterator[Event]:
         """The events the engine applied between the times (of ``types``, or all), in
