@@ -38,9 +38,12 @@ COPIES = [  # copier, trader, mode, investment, fixed amount or ratio
 ]
 
 
-def copy_events(start: int) -> list[Event]:
+def copy_events(start: int,
+                copies: list[tuple[str, str, str, Decimal, Decimal | None]] = COPIES
+                ) -> list[Event]:
+    """A deposit and a copy for each of ``copies``, at ``start``."""
     events = []
-    for copier, trader, mode, investment, param in COPIES:
+    for copier, trader, mode, investment, param in copies:
         events.append(Event(f"bench-deposit-{copier}", start, "deposit",
                             {"account": copier, "amount": investment}))
         fields: dict[str, object] = {"copier": copier, "trader": trader, "mode": mode,
@@ -89,6 +92,7 @@ def main(argv: list[str]) -> None:
         cpu = time.process_time() - cpu_start
         outcomes = store.db.conn.execute("SELECT COUNT(*) FROM outcomes").fetchone()[0]
         store.close()
+        db_bytes = (Path(tmp) / "backfill.db").stat().st_size
         floor_secs = floor(Path(tmp) / "floor.db", report.events)
     print(f"seed {seed}, {days} days, {len(world.profiles)} traders, {len(COPIES)} copies"
           f"{f' ({len(refused)} refused)' if refused else ''}")
@@ -99,6 +103,7 @@ def main(argv: list[str]) -> None:
     print(f"backfill {elapsed:.1f} s, {report.events / elapsed:,.0f} events/s")
     # On a shared machine the CPU time is the steadier figure.
     print(f"backfill CPU {cpu:.1f} s")
+    print(f"database {db_bytes / 1e6:.1f} MB after the backfill")
     print(f"floor (bare executemany of {report.events:,} rows) {floor_secs:.2f} s, "
           f"ratio {elapsed / floor_secs:.0f}x")
 

@@ -54,6 +54,11 @@ class ReplaySummary:
     malformed: int = 0
 
 
+def _upgrade_progress(done: int, total: int) -> None:
+    """A long database upgrade's progress, on stderr."""
+    print(f"upgrading the database: step {done} of {total}", file=sys.stderr, flush=True)
+
+
 def replay_lines(engine: Engine, lines: Iterable[str | bytes]) -> ReplaySummary:
     """Apply scenario lines in order, then run every pending copier action."""
     summary = ReplaySummary()
@@ -97,7 +102,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"smartcopy: cannot read scenario {path}: {exc.strerror}", file=sys.stderr)
         return EXIT_USAGE
-    with handle, Store(args.db or default_db_path(), writer="a replay") as store:
+    with handle, Store(args.db or default_db_path(), writer="a replay",
+                       progress=_upgrade_progress) as store:
         engine = Engine(store)
         summary = replay_lines(engine, handle)
         if args.json:
@@ -122,7 +128,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if str(db) != ":memory:" and not Path(db).exists():
         print(f"smartcopy: no database at {db}; run `smartcopy replay` first", file=sys.stderr)
         return EXIT_USAGE
-    with Store(db) as store:
+    with Store(db, progress=_upgrade_progress) as store:
         with store.snapshot():  # one consistent state, whatever a writer does meanwhile
             result = report(store)
     _print_json(result)
@@ -220,7 +226,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     is_new = str(db) != ":memory:" and not db.exists()
     try:
         files = [(spec, parse_import_file(spec)) for spec in specs]  # before the store
-        with Store(db, writer="an import") as store:
+        with Store(db, writer="an import", progress=_upgrade_progress) as store:
             rows = import_files(store, files)
     except ImportFailed as exc:
         if is_new:

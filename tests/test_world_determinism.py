@@ -46,13 +46,10 @@ print("done", flush=True)
 """
 
 
-def history(store: Store) -> list[tuple[str, str, str]]:
+def history(store: Store) -> list[tuple[str, int, str, str]]:
     """Every world event the store applied (prices, funding, settlements, the traders'
-    registrations and trades), in order: (id, content digest, status)."""
-    marks = ",".join("?" * len(WORLD_TYPES))
-    return store.db.conn.execute(
-        f"SELECT id, digest, status FROM events WHERE type IN ({marks}) ORDER BY rowid",
-        WORLD_TYPES).fetchall()
+    registrations and trades), in order: (id, ts, type, content digest)."""
+    return [(e.id, e.ts, e.type, e.digest) for e in store.recorded_events(types=WORLD_TYPES)]
 
 
 def run_child(db: Path, mode: str, days: int, kill_after: float | None = None,
@@ -145,7 +142,7 @@ def test_ten_days_are_the_same_at_1x_steps_at_600x_and_through_three_kills(tmp_p
     assert run_child(db, "live", 10)
     reference = history(at_1x)
     assert len(reference) > 10 * 25_000  # three prices every ten seconds, and trades
-    assert sum(1 for id_, _, _ in reference if id_.startswith(("trend-", "degen-"))) > 10
+    assert sum(1 for id_, *_ in reference if id_.startswith(("trend-", "degen-"))) > 10
     assert history(at_600x) == reference
     with Store(db) as killed:
         assert history(killed) == reference

@@ -102,12 +102,13 @@ class Engine(EngineCore):
         return self.submit_many([ev])[0]
 
     @exact
-    def submit_many(self, events: Iterable[Event]) -> list[Result]:
+    def submit_many(self, events: Iterable[Event], *, dedupe: bool = True) -> list[Result]:
         """Apply events in order, all of them in ONE transaction (each event whole).
 
         Used for bulk sources (backfill, imports). If any event is malformed input
         (a reused id with other content, a time going back), nothing at all is applied
-        and MalformedInput is raised naming that event.
+        and MalformedInput is raised naming that event. ``dedupe=False`` is for a source
+        that never sends an event twice (the world): no content digest is kept.
         """
         ch = Changes()
         results: list[Result] = []
@@ -116,12 +117,12 @@ class Engine(EngineCore):
         try:
             for ev in events:
                 try:
-                    results.append(self._apply_one(ev, ch, seen))
+                    results.append(self._apply_one(ev, ch, seen, dedupe))
                 except LimitExceeded as exc:
                     # Part-way through the event: start again from the store, re-apply
                     # the events before it, and record this one as rejected.
-                    ch, seen = self._rebuild(done)
-                    results.append(self._apply_one(ev, ch, seen, refuse=str(exc)))
+                    ch, seen = self._rebuild(done, dedupe)
+                    results.append(self._apply_one(ev, ch, seen, dedupe, refuse=str(exc)))
                 done.append(ev)
         except BaseException:
             self.reload()
@@ -130,13 +131,14 @@ class Engine(EngineCore):
             self._commit(ch)
         return results
 
-    def _rebuild(self, events: list[Event]) -> tuple[Changes, dict[str, str]]:
+    def _rebuild(self, events: list[Event],
+                 dedupe: bool = True) -> tuple[Changes, dict[str, str]]:
         """The state of the store with ``events`` applied again (their change set)."""
         self.reload()
         ch = Changes()
         seen: dict[str, str] = {}
         for ev in events:
-            self._apply_one(ev, ch, seen)
+            self._apply_one(ev, ch, seen, dedupe)
         return ch, seen
 
     @exact
@@ -162,11 +164,12 @@ class Engine(EngineCore):
             self.reload()
 
     def _apply_one(self, ev: Event, ch: Changes, seen: dict[str, str],
-                   refuse: str | None = None) -> Result:
+                   dedupe: bool = True, refuse: str | None = None) -> Result:
         """Apply one event into ``ch`` (or, given ``refuse``, record it rejected for that
-        reason). LimitExceeded propagates: the caller rolls the event back."""
-        digest = ev.digest
-        known = seen.get(ev.id) or self.store.event_digest(ev.id)
+        reason). LimitExceeded propagates: the caller rolls the event back. Without
+        ``dedupe`` the event gets no digest: the world's own ticks, which never come twice."""
+        digest = ev.digest if dedupe else None
+        known = (seen.get(ev.id) or self.store.event_digest(ev.id)) if dedupe else None
         if known is not None:
             if known == digest:
                 return Result(DUPLICATE)
@@ -191,8 +194,10 @@ class Engine(EngineCore):
         else:
             check_stop_losses(self, ev.id, ev.ts, ch, None)
             ch.events.append((ev.id, digest, ev.ts, ev.type, APPLIED, None))
+            ch.applied.append(ev)
             result = Result(APPLIED)
-        seen[ev.id] = digest
+        if digest is not None:
+            seen[ev.id] = digest
         st.last_ts = ev.ts
         ch.meta["last_ts"] = str(ev.ts)
         return result

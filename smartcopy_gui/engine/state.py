@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain.enums import CopyMode, CopyStatus, MarginMode, OutcomeAction, Reason, Side
+from ..domain.events import Event
 from ..domain.instruments import DEFAULT_INSTRUMENTS, Instrument
 from ..domain.numbers import ZERO, D
 from ..domain.positions import Account, Position
@@ -202,7 +203,9 @@ class Changes:
     config: Config | None = None
     pending_added: list[PendingBatch] = field(default_factory=list)
     pending_removed: list[int] = field(default_factory=list)
-    events: list[tuple[str, str, int, str, str, str | None]] = field(default_factory=list)
+    events: list[tuple[str, str | None, int, str, str, str | None]] = field(default_factory=list)
+    # The applied events themselves, in order: the store keeps their prices and payloads.
+    applied: list[Event] = field(default_factory=list)
     rejected: list[tuple[str | None, int | None, str]] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
     # (day number since the epoch, account id, equity in 1e-8 units) at each day's close.

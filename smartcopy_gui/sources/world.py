@@ -193,7 +193,7 @@ class World:
                    for s in SYMBOLS if s not in st.prices]
         report = AdvanceReport()
         if events:
-            report.add(events, self.engine.submit_many(events))
+            report.add(events, self.engine.submit_many(events, dedupe=False))
             self.totals.merge(report)
         return report
 
@@ -230,9 +230,9 @@ class World:
         """Simulate up to ``to_ts_ms`` on the world's grid of steps (see ``_grid``), one
         transaction per ``chunk_ms`` of simulated time.
 
-        Idempotent: a stretch the engine has already seen (a re-run from an older
-        state) sends the same events again, which the engine skips as duplicates, and
-        the traders only watch it.
+        Idempotent: of a stretch the engine has already seen (a re-run from an older
+        state) nothing is sent again (the world's events carry no digest to tell a
+        repeat by); the traders only watch it.
         """
         return self._advance(self._grid(to_ts_ms), chunk_ms)
 
@@ -274,6 +274,8 @@ class World:
         self.backfilled_to = self.now
         self.target = max(self.target, self.now)
         self.save()
+        if isinstance(self._store, CheckpointingStore):
+            self._store.checkpoint()  # the backfill's WAL into the file, the WAL emptied
         return report
 
     def run_for(self, sim_ms: int) -> AdvanceReport:
@@ -320,11 +322,16 @@ class World:
                 sent: list[Event]) -> Iterator[Event]:
         """Every event of the steps to ``times``, in time order; each is applied by the engine
         before the next is drawn, so the traders decide on current state. Up to
-        ``seen_until`` the engine has applied everything already: the traders watch."""
+        ``seen_until`` the engine has applied everything already: nothing is sent, the
+        traders watch."""
         engine = self.engine
         market = self.market
         profiles = {p.id: p for p in self.profiles}
         for ts, previous, prices in self._steps(times):
+            if seen_until is not None and ts <= seen_until:
+                for bot in self._due_bots(ts, previous):
+                    bot.observe(ts, {s: market.model_price(s) for s in bot.symbols})
+                continue
             for symbol, price in prices:
                 ev = Event(f"px-{symbol}-{ts}", ts, "price", {"symbol": symbol, "price": price})
                 sent.append(ev)
@@ -341,10 +348,6 @@ class World:
                 yield ev
             due = self._due_bots(ts, previous)
             if not due:
-                continue
-            if seen_until is not None and ts <= seen_until:
-                for bot in due:
-                    bot.observe(ts, {s: market.model_price(s) for s in bot.symbols})
                 continue
             state = engine.state
             if state.last_ts != ts:
@@ -367,7 +370,8 @@ class World:
         sent: list[Event] = []
         try:
             with store.transaction():
-                results = self.engine.submit_many(self._events(times, seen_until, sent))
+                results = self.engine.submit_many(self._events(times, seen_until, sent),
+                                                  dedupe=False)
                 self.save()
         except BaseException:
             self.engine.reload()
@@ -422,6 +426,13 @@ class World:
     def save(self) -> None:
         """Keep where the world stands in the store (a no-op for stores without SQL)."""
         save_world_state(self.engine.store, self._state_view())
+
+
+@runtime_checkable
+class CheckpointingStore(Protocol):
+    """A store whose write-ahead log can be emptied into its file (after the backfill)."""
+
+    def checkpoint(self) -> None: ...
 
 
 @runtime_checkable

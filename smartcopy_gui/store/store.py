@@ -11,7 +11,8 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,20 +21,27 @@ from typing import Any
 
 import sqlite_utils
 
+from ..domain.events import Event
 from ..domain.instruments import Instrument, Tier
 from ..domain.numbers import ZERO, from_units
 from ..domain.positions import Account, Position
 from ..engine.state import ACTIVE, Changes, Config, CopyRelation, PendingBatch, State, Trader
 from ..engine.state import order_from_json as _payload_from_json
 from ..engine.state import order_to_json as _payload_to_json
+from . import history
 from .errors import DatabaseBusy, StoreError
+from .history import HistoryWriter
 from .lock import WriterLock
 
 log = logging.getLogger("smartcopy.store")
 
 
+# (steps done, steps): a migration's progress, reported once it has run a second.
+Progress = Callable[[int, int], None]
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 FILE_MODE = 0o600
+WAL_SIZE_LIMIT = 4 * 1024 * 1024
 
 
 def _create_private(path: Path) -> bool:
@@ -89,7 +97,7 @@ def _write_failure(path: str, exc: sqlite3.OperationalError) -> str:
             f"was saved: {what}")
 
 
-def _m001_initial(db: sqlite_utils.Database) -> None:
+def _m001_initial(db: sqlite_utils.Database, progress: Progress) -> None:
     db.table("meta").create({"key": str, "value": str}, pk="key")
     db.table("config").create({"key": str, "value": str}, pk="key")
     db.table("instruments").create({"symbol": str, "qty_step": str, "min_qty": str, "tick": str,
@@ -123,14 +131,14 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
                            "reason": str, "qty": str}, pk="seq")
 
 
-def _m002_daily_equity(db: sqlite_utils.Database) -> None:
+def _m002_daily_equity(db: sqlite_utils.Database, progress: Progress) -> None:
     # Each account's equity (1e-8 units) at the close of each UTC day: the base of
     # ROI, drawdown and Sharpe figures.
     db.execute("CREATE TABLE equity_daily (day INTEGER, account TEXT, equity INTEGER, "
                "PRIMARY KEY (day, account)) WITHOUT ROWID")
 
 
-def _m003_position_cycles(db: sqlite_utils.Database) -> None:
+def _m003_position_cycles(db: sqlite_utils.Database, progress: Progress) -> None:
     # When each position cycle opened and what it has made so far; and every cycle
     # that ended, with its result (win rates, copier divergence).
     db.execute("ALTER TABLE positions ADD COLUMN opened_ts INTEGER NOT NULL DEFAULT 0")
@@ -143,10 +151,38 @@ def _m003_position_cycles(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE outcome_groups ADD COLUMN side TEXT")
 
 
-MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+def _m004_compact_history(db: sqlite_utils.Database, progress: Progress) -> None:
+    # Every applied price and every other applied event's payload, keyed by (ts, n) in
+    # applied order (see history.py). The world's ticks no longer get an events row:
+    # the rows older versions wrote for them go (an id and a digest each, no price:
+    # those databases kept only each symbol's last price, which stays). Other events'
+    # rows stay, for their digests; their payloads were never stored, so the recorded
+    # history starts with this migration.
+    db.execute("CREATE TABLE symbols (id INTEGER PRIMARY KEY, symbol TEXT NOT NULL UNIQUE)")
+    db.execute("CREATE TABLE price_ticks (ts INTEGER NOT NULL, n INTEGER NOT NULL, "
+               "sym INTEGER NOT NULL, price NOT NULL, PRIMARY KEY (ts, n)) WITHOUT ROWID")
+    db.execute("CREATE TABLE event_log (ts INTEGER NOT NULL, n INTEGER NOT NULL, "
+               "id TEXT NOT NULL, type TEXT NOT NULL, fields TEXT NOT NULL, "
+               "PRIMARY KEY (ts, n)) WITHOUT ROWID")
+    top = db.execute("SELECT MAX(rowid) FROM events").fetchone()[0] or 0
+    batches = top // _MIGRATION_BATCH + 1
+    for batch in range(batches):
+        first = batch * _MIGRATION_BATCH
+        db.execute("DELETE FROM events WHERE rowid >= ? AND rowid < ? AND type = 'price' "
+                   "AND id GLOB ('px-*-' || ts)", [first, first + _MIGRATION_BATCH])
+        progress(batch + 1, batches)
+
+
+_MIGRATION_BATCH = 50_000
+PROGRESS_AFTER_S = 1.0  # a migration reports its progress once it has run this long
+VACUUM_AFTER = frozenset({"004_compact_history"})  # they free much of the file
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database, Progress], None]]] = [
     ("001_initial", _m001_initial),
     ("002_daily_equity", _m002_daily_equity),
     ("003_position_cycles", _m003_position_cycles),
+    ("004_compact_history", _m004_compact_history),
 ]
 
 
@@ -188,12 +224,16 @@ class Store:
     ``writer`` names the process that opens it to write ("SmartCopy", "a replay",
     "an import"): it then holds the database's writer lock until ``close``, and a
     second writer is refused with :class:`DatabaseBusy`. Readers pass no ``writer``.
+    ``progress`` hears (steps done, steps) of an upgrade of an older database once it
+    has run a second (the CLI prints it; a window can show it in a progress bar).
     """
 
-    def __init__(self, path: str | Path = ":memory:", *, writer: str | None = None) -> None:
+    def __init__(self, path: str | Path = ":memory:", *, writer: str | None = None,
+                 progress: Progress | None = None) -> None:
         self.path = str(path)
         self._lock: WriterLock | None = None
         self._conn: sqlite3.Connection | None = None
+        self._history = HistoryWriter()
         in_memory = self.path == ":memory:"
         try:
             if not in_memory:
@@ -208,13 +248,16 @@ class Store:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._conn = conn
             self.db = sqlite_utils.Database(conn)
-            self._migrate()
+            self._migrate(progress)
             if not in_memory:
                 self.db.enable_wal()
             conn.execute("PRAGMA synchronous=NORMAL")
-            # Checkpoint the WAL in larger, rarer steps (and explicitly when idle, see
-            # checkpoint()) rather than inside a big fan-out transaction.
-            conn.execute("PRAGMA wal_autocheckpoint=8192")
+            # The WAL is checkpointed at commits once it holds ~4 MB (SQLite's default
+            # 1000 pages), and cut back to at most 4 MB after each checkpoint (it would
+            # otherwise keep its largest size: a big fan-out or the backfill); close()
+            # and checkpoint() empty it.
+            conn.execute("PRAGMA wal_autocheckpoint=1000")
+            conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         except sqlite3.OperationalError as exc:
             self._release()
             raise StoreError(f"cannot open the database {self.path} ({exc}); check the "
@@ -250,9 +293,19 @@ class Store:
             self._release()
 
     def checkpoint(self) -> None:
-        """Move the WAL into the database file (cheap when there is little to move)."""
-        if self.path != ":memory:":
-            self.db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        """Move the WAL into the database file and empty it (cheap when there is
+        little to move; when a reader holds it, as much as can be moved)."""
+        conn = self.db.conn
+        if self.path == ":memory:" or conn.in_transaction:
+            return
+        # TRUNCATE waits for readers to leave: do not wait, a reader only means the
+        # WAL is emptied at a later checkpoint.
+        timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={int(timeout)}")
 
     def __enter__(self) -> Store:
         return self
@@ -276,19 +329,31 @@ class Store:
             conn.execute("COMMIT")
 
     # ------------------------------------------------------------------ migrations
-    def _migrate(self) -> None:
+    def _migrate(self, progress: Progress | None) -> None:
         db = self.db
         if "_migrations" not in db.table_names():
             db.table("_migrations").create({"name": str, "applied_ts": str}, pk="name")
         done = {row["name"] for row in db["_migrations"].rows}
+        started = time.monotonic()
+        fresh = not done
+
+        def report(step: int, steps: int) -> None:
+            if progress is not None and time.monotonic() - started >= PROGRESS_AFTER_S:
+                progress(step, steps)
+
+        vacuum = False
         for name, migration in MIGRATIONS:
             if name in done:
                 continue
             with self._transaction():
-                migration(db)
+                migration(db, report)
                 db.execute("INSERT INTO _migrations(name, applied_ts) VALUES (?, "
                            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", [name])
             log.info("applied migration %s", name)
+            vacuum = vacuum or (name in VACUUM_AFTER and not fresh)
+        if vacuum:
+            db.conn.execute("VACUUM")  # give the freed pages back to the disk
+            log.info("compacted the database after its migrations")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -309,6 +374,7 @@ class Store:
                 yield conn
                 conn.execute("COMMIT")
             except BaseException:
+                self._history.forget()
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
@@ -387,7 +453,12 @@ class Store:
                     [(b.seq, b.exec_ts, b.kind, b.event_id, _payload_to_json(b.payload),
                       json.dumps(b.copy_ids, separators=(",", ":"))) for b in added])
             if ch.events:
-                conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?)", ch.events)
+                # A price event sent without a digest (the world's tick, never sent
+                # twice) lives in price_ticks only.
+                conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?)",
+                                 [e for e in ch.events if e[1] is not None or e[3] != "price"])
+            if ch.applied:
+                self._history.write(conn, ch.applied)
             if ch.rejected:
                 conn.executemany("INSERT OR IGNORE INTO rejected(event_id, line, reason) "
                                  "VALUES (?,?,?)", ch.rejected)
@@ -528,6 +599,28 @@ class Store:
             key = tuple(row[:width])
             totals[key] = totals.get(key, 0) + row[width]
         return [(*key, total) for key, total in totals.items()]
+
+    # ------------------------------------------------------------------ history
+    def price_ticks(self, symbols: Iterable[str] | None = None, since_ts: int | None = None,
+                    until_ts: int | None = None) -> Iterator[tuple[int, str, Decimal]]:
+        """(ts, symbol, price) of every price the engine applied (price events and trader
+        fills) between the times (inclusive; None: no bound), in applied order."""
+        return history.price_ticks(self.db.conn, symbols, since_ts, until_ts)
+
+    def candles(self, symbol: str, bar_ms: int, since_ts: int | None = None,
+                until_ts: int | None = None) -> list[history.Candle]:
+        """``symbol``'s candles of ``bar_ms`` from the applied prices between the times
+        (derived from :meth:`price_ticks`; a bar without a price has none)."""
+        if bar_ms <= 0:
+            raise ValueError(f"a candle's length must be positive, not {bar_ms} ms")
+        return list(history.candles(self.price_ticks([symbol], since_ts, until_ts), bar_ms))
+
+    def recorded_events(self, since_ts: int | None = None, until_ts: int | None = None,
+                        types: Iterable[str] | None = None) -> Iterator[Event]:
+        """The events the engine applied between the times (of ``types``, or all), in
+        applied order, as they came: fed to a fresh engine they rebuild the same state.
+        (A database from before migration 004 holds none of its earlier events.)"""
+        return history.recorded_events(self.db.conn, since_ts, until_ts, types)
 
     # ------------------------------------------------------------------ named reads
     def load_meta(self, key: str) -> str | None:

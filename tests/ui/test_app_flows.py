@@ -639,6 +639,6 @@ def test_closing_the_app_window_ends_the_program_cleanly(tmp_path):
         state = load_world_state(store)
         assert state is not None and state["backfilled_to"] is not None
         assert state["now"] == store.db.conn.execute(
-            "SELECT MAX(ts) FROM events").fetchone()[0]
+            "SELECT MAX(ts) FROM price_ticks").fetchone()[0]
     finally:
         store.close()

@@ -52,7 +52,7 @@ def test_a_signal_while_live_saves_and_exits_cleanly(tmp_path, signum):
     state = world_state(db)
     conn = sqlite3.connect(db)
     try:
-        last = conn.execute("SELECT MAX(ts) FROM events").fetchone()[0]
+        last = conn.execute("SELECT MAX(ts) FROM price_ticks").fetchone()[0]
     finally:
         conn.close()
     assert state is not None and state["now"] == last
