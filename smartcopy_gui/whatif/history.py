@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ..domain.events import Event
 from ..engine.engine import Engine, Result
 
 
+@runtime_checkable
 class History(Protocol):
     """The recorded events between two times, in the order they were applied."""
 

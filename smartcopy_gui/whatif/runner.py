@@ -358,6 +358,12 @@ def run_whatif(history: History, trader: str, start_ts: int, plans: Sequence[Cop
     engine.submit_many(driver.flush())
     st = engine.state
     if trader not in st.traders:
+        later = next((ev for ev in history.recorded_events(start_ts, until_ts, ("trader",))
+                      if ev.fields.get("trader") == trader), None)
+        if later is not None:
+            raise WhatIfError(f"the recorded history of {trader!r} starts at "
+                              f"{format_ts(later.ts)}, after the window's start "
+                              f"{format_ts(start_ts)}: start the what-if later")
         raise WhatIfError(f"unknown trader {trader!r}: no recorded history of it by "
                           f"{format_ts(start_ts)}")
     # Any copier action still pending at T belongs to nobody: there are no copies yet.
