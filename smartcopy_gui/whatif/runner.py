@@ -233,7 +233,6 @@ class _Driver:
         self.engine = engine
         self.store = store
         self.trader = trader
-        self.held_back: Event | None = None
         self.pre_equity: dict[tuple[str, int], Decimal] = {}
         self.count = 0
         self.defer = False
@@ -277,41 +276,57 @@ class _Driver:
 
     def feed(self, events: Iterable[Event]) -> None:
         it = iter(events)
+        engine = self.engine
         while True:
-            if self.engine.pending_count or self.held_back is not None:
-                ev = self.held_back if self.held_back is not None else next(it, None)
-                self.held_back = None
+            if engine.pending_count:
+                ev = next(it, None)
                 if ev is None:
                     return
                 if self._matters(ev):
                     self._one(ev)
                 continue
-            self.engine.submit_many(self._while_idle(it))
-            if self.held_back is None and not self.engine.pending_count:
+            engine.submit_many(self._while_idle(it))
+            if not engine.pending_count:  # the history is exhausted
                 if self.deferred and not self.defer:
-                    self.engine.submit_many(self.flush())
+                    engine.submit_many(self.flush())
                 return
 
     def _while_idle(self, it: Iterator[Event]) -> Iterator[Event]:
+        """The events that matter, while no copier action is pending: it stops right
+        after the event that scheduled one. (_matters, inlined: this loop sees every
+        recorded event.)"""
         engine = self.engine
-        st = engine.state
+        dirty = engine.state.dirty
         deferred = self.deferred
+        defer = self.defer
+        trader_id = self.trader
+        acc = self._account()
         for ev in it:
-            if engine.pending_count:
-                self.held_back = ev
-                return
-            if not self._matters(ev):
-                continue
-            if self.defer and ev.type == "price" and not st.dirty:
-                acc = self._account()
-                symbol = ev.fields["symbol"]
-                if acc is not None and not self._liquidates(acc, symbol, ev.fields["price"]):
-                    deferred[symbol] = ev
+            kind = ev.type
+            if kind == "price" or kind == "funding":
+                if not dirty:
+                    if acc is None:
+                        acc = self._account()
+                        if acc is None:
+                            continue
+                    symbol = ev.fields["symbol"]
+                    if symbol not in acc.positions:
+                        continue
+                    if defer and kind == "price" and not self._liquidates(
+                            acc, symbol, ev.fields["price"]):
+                        deferred[symbol] = ev
+                        continue
+            elif kind in TRADER_ACTIONS or kind == "trader":
+                if ev.fields.get("trader") != trader_id:
                     continue
+            elif kind not in ALWAYS:
+                continue
             if deferred:
                 yield from self.flush()
             self.count += 1
             yield _Replayed(ev.id, ev.ts, ev.type, ev.fields, ev.line)
+            if engine.pending_count:
+                return
 
     def _one(self, ev: Event) -> None:
         engine, store = self.engine, self.store
