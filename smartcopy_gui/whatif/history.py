@@ -21,10 +21,9 @@ from ..engine.engine import Engine, Result
 class History(Protocol):
     """The recorded events between two times, in the order they were applied."""
 
-    def recorded_events(self, since_ts: int | None = None, until_ts: int | None = None,
+    def recorded_events(self, since_ts: int, until_ts: int,
                         types: Sequence[str] | None = None) -> Iterator[Event]:
-        """Events with ``since_ts ≤ ts ≤ until_ts`` (either bound may be open), of
-        ``types`` only when given."""
+        """Events with ``since_ts ≤ ts ≤ until_ts``, of ``types`` only when given."""
         ...
 
 
@@ -35,11 +34,10 @@ class EventHistory:
         self.events = list(events)
         self._times = [ev.ts for ev in self.events]
 
-    def recorded_events(self, since_ts: int | None = None, until_ts: int | None = None,
+    def recorded_events(self, since_ts: int, until_ts: int,
                         types: Sequence[str] | None = None) -> Iterator[Event]:
-        lo = 0 if since_ts is None else bisect.bisect_left(self._times, since_ts)
-        hi = (len(self.events) if until_ts is None
-              else bisect.bisect_right(self._times, until_ts))
+        lo = bisect.bisect_left(self._times, since_ts)
+        hi = bisect.bisect_right(self._times, until_ts)
         wanted = frozenset(types) if types is not None else None
         for i in range(lo, hi):
             ev = self.events[i]

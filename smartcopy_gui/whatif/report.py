@@ -1,6 +1,6 @@
 """What a what-if reports per hypothetical copy, from the engine's own records.
 
-Definitions (docs/whatif.md):
+Definitions:
 - equity curve: the investment at T, the copy's equity at each day's close (the
   engine's daily snapshots), and its value at the end (its equity, or what was
   released if the copy ended), each beside the trader's ROI since T;

@@ -35,9 +35,9 @@ from ..engine.state import Changes, State
 from .history import History
 
 DAY_MS = 86_400_000
+END_OF_TIME = 2**62  # ms: "to the end of the history"
 MODES = ("smart", "fixed_amount", "fixed_ratio")
-# Defaults for the parameters a mode needs when none is given (documented in
-# docs/whatif.md): fixed_amount puts a tenth of the investment into each copied
+# Defaults for the parameters a mode needs when none is given: fixed_amount puts a tenth of the investment into each copied
 # open; fixed_ratio mirrors the trader in proportion of the investment to the
 # trader's equity at T (8 significant digits).
 DEFAULT_AMOUNT_SHARE = Decimal("0.1")
@@ -175,7 +175,8 @@ class MemoryStore:
         if self._state is not None:
             # A failed event left the state part-applied; a what-if has nothing to
             # rebuild it from, so it ends (the exception that caused this follows).
-            raise WhatIfError("the what-if stopped on an error in the engine")
+            raise RuntimeError("a what-if's engine failed part-way; its state cannot be "
+                               "rebuilt")
         self._state = State()
         return self._state
 
@@ -368,12 +369,13 @@ def run_whatif(history: History, trader: str, start_ts: int, plans: Sequence[Cop
     engine = Engine(store)
     driver = _Driver(engine, store, trader)
     driver.defer = True
-    driver.feed(history.recorded_events(None, start_ts))
+    driver.feed(history.recorded_events(0, start_ts))
     driver.defer = False
     engine.submit_many(driver.flush())
     st = engine.state
     if trader not in st.traders:
-        later = next((ev for ev in history.recorded_events(start_ts, until_ts, ("trader",))
+        later = next((ev for ev in history.recorded_events(
+                          start_ts, END_OF_TIME if until_ts is None else until_ts, ("trader",))
                       if ev.fields.get("trader") == trader), None)
         if later is not None:
             raise WhatIfError(f"the recorded history of {trader!r} starts at "
@@ -399,8 +401,9 @@ def run_whatif(history: History, trader: str, start_ts: int, plans: Sequence[Cop
         [c.id for c in t.copies], plans, strict=True)]
     store.watched = {t.account.id} | {f"copy:{r.copy_id}" for r in records}
     before = driver.count
-    driver.feed(history.recorded_events(start_ts + 1, until_ts))
-    if driver.count == before and not _has_events(history, start_ts, until_ts):
+    end = END_OF_TIME if until_ts is None else until_ts
+    driver.feed(history.recorded_events(start_ts + 1, end))
+    if driver.count == before and not _has_events(history, start_ts, end):
         raise WhatIfError(f"no recorded history after {format_ts(start_ts)}: the window "
                           "is empty")
     return _collect(engine, store, driver, trader, ts, until_ts, trader_equity, records)
@@ -413,7 +416,7 @@ def _start_copies(engine: Engine, events: list[Event]) -> None:
             raise WhatIfError(f"the {what} was refused: {result.reason}")
 
 
-def _has_events(history: History, start_ts: int, until_ts: int | None) -> bool:
+def _has_events(history: History, start_ts: int, until_ts: int) -> bool:
     return next(iter(history.recorded_events(start_ts + 1, until_ts)), None) is not None
 
 
