@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..domain.events import Event
 from ..engine.engine import Engine, Result
@@ -53,8 +53,8 @@ class RecordingEngine(Engine):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.recorded: list[Event] = []
 
-    def submit_many(self, events: Iterable[Event]) -> list[Result]:
-        return super().submit_many(self._tap(events))
+    def submit_many(self, events: Iterable[Event], **options: Any) -> list[Result]:
+        return super().submit_many(self._tap(events), **options)
 
     def _tap(self, events: Iterable[Event]) -> Iterator[Event]:
         for ev in events:
