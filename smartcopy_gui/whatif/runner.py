@@ -37,9 +37,9 @@ from .history import History
 DAY_MS = 86_400_000
 END_OF_TIME = 2**62  # ms: "to the end of the history"
 MODES = ("smart", "fixed_amount", "fixed_ratio")
-# Defaults for the parameters a mode needs when none is given: fixed_amount puts a tenth of the investment into each copied
-# open; fixed_ratio mirrors the trader in proportion of the investment to the
-# trader's equity at T (8 significant digits).
+# Defaults for the parameters a mode needs when none is given: fixed_amount puts a
+# tenth of the investment into each copied open; fixed_ratio mirrors the trader in
+# proportion of the investment to the trader's equity at T (8 significant digits).
 DEFAULT_AMOUNT_SHARE = Decimal("0.1")
 RATIO_DIGITS = 8
 ALWAYS = frozenset({"config", "instrument", "settle"})
@@ -163,7 +163,7 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._state: State | None = None
-        self.digests: dict[str, str] = {}
+        self.digests: dict[str, str | None] = {}
         self.groups: dict[int, tuple[Any, ...]] = {}
         self.outcomes: list[tuple[Any, ...]] = []
         self.snapshots: list[tuple[int, str, int]] = []
