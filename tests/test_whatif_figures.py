@@ -12,7 +12,7 @@ from smartcopy_gui.sources.world import World
 from smartcopy_gui.store import Store
 from smartcopy_gui.whatif.history import EventHistory, RecordingEngine
 from smartcopy_gui.whatif.report import figures
-from smartcopy_gui.whatif.runner import CopyPlan, run_whatif
+from smartcopy_gui.whatif.runner import CopyPlan, checkpoint, run_whatif
 from smartcopy_gui.whatif.sweep import (
     run_sweep,
     smallest_clean_investment,
@@ -105,3 +105,14 @@ def test_the_smallest_clean_investment_is_clean_and_ten_usdt_is_not(
     assert at.money_limited == 0
     assert tiny.money_limited > 0
     assert below.money_limited > 0 or below.investment < 10
+
+
+def test_a_checkpoint_at_t_serves_many_whatifs_with_the_same_results(
+        recorded: tuple[EventHistory, int]) -> None:
+    history, start = recorded
+    plans = [CopyPlan("smart", D("250")), CopyPlan("fixed_amount", D("900"))]
+    at = checkpoint(history, "grid", start)
+    fresh = [f.as_json() for f in figures(run_whatif(history, "grid", start, plans))]
+    first = [f.as_json() for f in figures(run_whatif(history, "grid", start, plans, at=at))]
+    again = [f.as_json() for f in figures(run_whatif(history, "grid", start, plans, at=at))]
+    assert first == fresh and again == fresh

@@ -13,7 +13,7 @@ from typing import Any
 from ..domain.events import format_ts, parse_ts
 from .history import History
 from .report import figures
-from .runner import MODES, CopyPlan, WhatIfError, run_whatif
+from .runner import MODES, CopyPlan, WhatIfError, checkpoint, run_whatif
 from .sweep import run_sweep, smallest_clean_investment, sweep_plans
 
 DAY_MS = 86_400_000
@@ -95,19 +95,21 @@ def execute(history: History, last_ts: int, args: argparse.Namespace) -> dict[st
     plan = plan_of(args)
     head: dict[str, Any] = {"trader": args.trader, "from": format_ts(start),
                             "to": format_ts(last_ts)}
+    at = checkpoint(history, args.trader, start)  # the replay up to T, once
     if args.sweep:
-        swept = run_sweep(history, args.trader, start, sweep_plans(base=plan), last_ts)
+        swept = run_sweep(history, args.trader, start, sweep_plans(base=plan), last_ts, at)
         smallest = smallest_clean_investment(history, args.trader, start,
                                              CopyPlan("smart", Decimal(0),
                                                       max_slippage=plan.max_slippage,
-                                                      stop_loss=plan.stop_loss), last_ts)
+                                                      stop_loss=plan.stop_loss), last_ts,
+                                             at=at)
         for f in swept:
             f.smallest_clean_investment = smallest
         return {**head, "copies": [f.as_json(with_fills=False) for f in swept]}
-    result = figures(run_whatif(history, args.trader, start, [plan], last_ts))[0]
+    result = figures(run_whatif(history, args.trader, start, [plan], last_ts, at))[0]
     if plan.mode == "smart":
         result.smallest_clean_investment = smallest_clean_investment(
-            history, args.trader, start, plan, last_ts)
+            history, args.trader, start, plan, last_ts, at=at)
     return {**head, **result.as_json()}
 
 
@@ -142,17 +144,25 @@ def format_summary(result: dict[str, Any]) -> str:
         f"  final equity {_money(c['final_equity'])} USDT, PnL {_money(c['pnl'])} "
         f"({_pct(c['roi'])}); the trader {_pct(c['trader_roi'])}; tracking error "
         f"{_pct(c['tracking_error'])}; status {c['status']}",
-        f"  max drawdown {_pct(c['max_drawdown'])}, fees {_money(c['fees'])}, funding "
+        f"  max drawdown {Decimal(c['max_drawdown']) * 100:.2f}%, fees {_money(c['fees'])}, "
+        "funding "
         f"{_money(c['funding'])}, profit share {_money(c['profit_share'])}, liquidations "
         f"{c['liquidations']}",
         f"  mean entry slippage {c['mean_entry_slippage_bps'] or 'n/a'} bps; utilization "
         f"copy/trader mean {util['mean'] or 'n/a'}, max {util['max'] or 'n/a'}",
         f"  outcomes: {outcomes}",
-        f"  daily equity: {' '.join(_money(p['equity']) for p in c['equity_curve'])}",
+        _curve_line(c["equity_curve"]),
     ]
     if c["mode"] == "smart":
         lines.append("  " + _smallest_line(c.get("smallest_clean_investment")))
     return "\n".join(lines)
+
+
+def _curve_line(curve: list[dict[str, Any]]) -> str:
+    equities = [Decimal(p["equity"]) for p in curve]
+    return (f"  equity: {_money(curve[0]['equity'])} at the start, low {min(equities):,.2f}, "
+            f"high {max(equities):,.2f}, {_money(curve[-1]['equity'])} at the end "
+            f"({len(curve) - 2} daily closes in --json)")
 
 
 def _money(text: str) -> str:

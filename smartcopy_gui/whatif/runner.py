@@ -23,6 +23,7 @@ The runner only chooses which recorded events to feed it and reads what it did.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -161,7 +162,8 @@ class MemoryStore:
     """The engine's store for a what-if: the state lives in memory only, and each
     commit keeps what the what-if reports (outcomes, daily equity, pending actions)."""
 
-    def __init__(self) -> None:
+    def __init__(self, start: State | None = None) -> None:
+        self._start = start  # the state to begin from (a checkpoint's), or a new one
         self._state: State | None = None
         self.digests: dict[str, str | None] = {}
         self.groups: dict[int, tuple[Any, ...]] = {}
@@ -177,7 +179,7 @@ class MemoryStore:
             # rebuild it from, so it ends (the exception that caused this follows).
             raise RuntimeError("a what-if's engine failed part-way; its state cannot be "
                                "rebuilt")
-        self._state = State()
+        self._state = self._start if self._start is not None else State()
         return self._state
 
     def event_digest(self, event_id: str) -> str | None:
@@ -352,10 +354,48 @@ class _Driver:
                 self.pre_equity[(event_id, copy_id)] = _equity(st, copy_id)
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """The engine's state at T with the trader as it stood, before any copy: the
+    replay up to T, done once and reused by every what-if that starts there."""
+
+    trader: str
+    start_ts: int
+    state: bytes  # pickled: each what-if unpickles its own copy
+
+    def engine(self) -> tuple[Engine, MemoryStore]:
+        store = MemoryStore(pickle.loads(self.state))
+        return Engine(store), store
+
+
+def checkpoint(history: History, trader: str, start_ts: int) -> Checkpoint:
+    """Replay ``trader``'s history up to T (every event stamped ≤ ``start_ts``).
+
+    Raises WhatIfError when the trader has no history by then.
+    """
+    store = MemoryStore()
+    engine = Engine(store)
+    driver = _Driver(engine, store, trader)
+    driver.defer = True
+    driver.feed(history.recorded_events(0, start_ts))
+    engine.submit_many(driver.flush())
+    if trader not in engine.state.traders:
+        later = next((ev for ev in history.recorded_events(start_ts, END_OF_TIME, ("trader",))
+                      if ev.fields.get("trader") == trader), None)
+        if later is not None:
+            raise WhatIfError(f"the recorded history of {trader!r} starts at "
+                              f"{format_ts(later.ts)}, after the window's start "
+                              f"{format_ts(start_ts)}: start the what-if later")
+        raise WhatIfError(f"unknown trader {trader!r}: no recorded history of it by "
+                          f"{format_ts(start_ts)}")
+    return Checkpoint(trader, start_ts, pickle.dumps(engine.state))
+
+
 def run_whatif(history: History, trader: str, start_ts: int, plans: Sequence[CopyPlan],
-               until_ts: int | None = None) -> Run:
+               until_ts: int | None = None, at: Checkpoint | None = None) -> Run:
     """Replay ``trader``'s history through a fresh engine with ``plans`` made at
-    ``start_ts`` and run to ``until_ts`` (the end of the history when None).
+    ``start_ts`` and run to ``until_ts`` (the end of the history when None). ``at``,
+    a :func:`checkpoint` of the same trader and time, saves replaying up to T again.
 
     Raises WhatIfError naming what was wrong: a trader with no history by T, a window
     with no history after T, a copy the engine refuses (an investment below the
@@ -365,25 +405,13 @@ def run_whatif(history: History, trader: str, start_ts: int, plans: Sequence[Cop
         raise WhatIfError("a what-if needs at least one copy")
     if until_ts is not None and until_ts <= start_ts:
         raise WhatIfError("the what-if window ends before it starts")
-    store = MemoryStore()
-    engine = Engine(store)
+    if at is None:
+        at = checkpoint(history, trader, start_ts)
+    elif (at.trader, at.start_ts) != (trader, start_ts):
+        raise ValueError("the checkpoint is of another trader or time")
+    engine, store = at.engine()
     driver = _Driver(engine, store, trader)
-    driver.defer = True
-    driver.feed(history.recorded_events(0, start_ts))
-    driver.defer = False
-    engine.submit_many(driver.flush())
     st = engine.state
-    if trader not in st.traders:
-        later = next((ev for ev in history.recorded_events(
-                          start_ts, END_OF_TIME if until_ts is None else until_ts, ("trader",))
-                      if ev.fields.get("trader") == trader), None)
-        if later is not None:
-            raise WhatIfError(f"the recorded history of {trader!r} starts at "
-                              f"{format_ts(later.ts)}, after the window's start "
-                              f"{format_ts(start_ts)}: start the what-if later")
-        raise WhatIfError(f"unknown trader {trader!r}: no recorded history of it by "
-                          f"{format_ts(start_ts)}")
-    # Any copier action still pending at T belongs to nobody: there are no copies yet.
     t = st.traders[trader]
     trader_equity = t.account.equity(st.prices)
     ts = start_ts
@@ -400,10 +428,9 @@ def run_whatif(history: History, trader: str, start_ts: int, plans: Sequence[Cop
     records = [CopyRecord(copy_id, plan) for copy_id, plan in zip(
         [c.id for c in t.copies], plans, strict=True)]
     store.watched = {t.account.id} | {f"copy:{r.copy_id}" for r in records}
-    before = driver.count
     end = END_OF_TIME if until_ts is None else until_ts
     driver.feed(history.recorded_events(start_ts + 1, end))
-    if driver.count == before and not _has_events(history, start_ts, end):
+    if driver.count == 0 and not _has_events(history, start_ts, end):
         raise WhatIfError(f"no recorded history after {format_ts(start_ts)}: the window "
                           "is empty")
     return _collect(engine, store, driver, trader, ts, until_ts, trader_equity, records)

@@ -8,7 +8,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from .history import History
 from .report import CopyFigures, figures, money_limited
-from .runner import CopyPlan, run_whatif
+from .runner import Checkpoint, CopyPlan, checkpoint, run_whatif
 
 SWEEP_MODES = ("smart", "fixed_amount", "fixed_ratio")
 SWEEP_POINTS = 12
@@ -44,15 +44,16 @@ def sweep_plans(amounts: Sequence[Decimal] | None = None,
 
 
 def run_sweep(history: History, trader: str, start_ts: int, plans: Sequence[CopyPlan],
-              until_ts: int | None = None) -> list[CopyFigures]:
+              until_ts: int | None = None, at: Checkpoint | None = None
+              ) -> list[CopyFigures]:
     """The figures of every plan, all from one replay."""
-    return figures(run_whatif(history, trader, start_ts, plans, until_ts))
+    return figures(run_whatif(history, trader, start_ts, plans, until_ts, at))
 
 
-def _clean_flags(history: History, trader: str, start_ts: int, until_ts: int | None,
+def _clean_flags(history: History, at: Checkpoint, until_ts: int | None,
                  plan: CopyPlan, amounts: Sequence[Decimal]) -> list[bool]:
-    run = run_whatif(history, trader, start_ts,
-                     [_with_investment(plan, a) for a in amounts], until_ts)
+    run = run_whatif(history, at.trader, at.start_ts,
+                     [_with_investment(plan, a) for a in amounts], until_ts, at)
     return [money_limited(record) == 0 for record in run.copies]
 
 
@@ -64,15 +65,18 @@ def _with_investment(plan: CopyPlan, investment: Decimal) -> CopyPlan:
 def smallest_clean_investment(history: History, trader: str, start_ts: int,
                               plan: CopyPlan, until_ts: int | None = None,
                               minimum: Decimal = SWEEP_LOW,
-                              high: Decimal = SWEEP_HIGH) -> Decimal | None:
+                              high: Decimal = SWEEP_HIGH, at: Checkpoint | None = None
+                              ) -> Decimal | None:
     """The smallest investment (a whole USDT, to within 1%) at which ``plan`` would
     have had nothing bumped, reduced or skipped for want of money over the window
     (see report.money_limited), found with the engine: a sweep from ``minimum`` to
     ``high`` in one replay, then replays of SEARCH_WIDTH candidates each between the
     largest money-limited amount and the next clean one. None when even ``high`` is not
-    clean. Amounts above the one returned were clean wherever they were tried."""
+    clean. Amounts above the one returned were clean wherever they were tried. ``at``:
+    see run_whatif (the replay up to T is done once for all of these runs)."""
+    at = at or checkpoint(history, trader, start_ts)
     amounts = sweep_amounts(minimum, high)
-    flags = _clean_flags(history, trader, start_ts, until_ts, plan, amounts)
+    flags = _clean_flags(history, at, until_ts, plan, amounts)
     if not flags[-1]:
         return None
     first = len(flags) - 1
@@ -87,7 +91,7 @@ def smallest_clean_investment(history: History, trader: str, start_ts: int,
                              for i in range(1, SEARCH_WIDTH + 1)} - {lo, hi})
         if not candidates:
             break
-        flags = _clean_flags(history, trader, start_ts, until_ts, plan, candidates)
+        flags = _clean_flags(history, at, until_ts, plan, candidates)
         # The smallest candidate from which every larger one was clean.
         first = len(candidates)
         while first > 0 and flags[first - 1]:
