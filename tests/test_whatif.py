@@ -69,6 +69,7 @@ def test_whatif_equals_a_real_copy_made_at_the_same_time(trader: str, plan: Copy
     real = reality.engine.state.copies[reality.copy_id]
     hypothetical = run.state.copies[run.copies[0].copy_id]
     assert hypothetical.status == real.status
+    assert hypothetical.released == real.released
     assert abs(hypothetical.account.wallet - real.account.wallet) <= TOLERANCE
     assert abs(hypothetical.account.equity(run.state.prices)
                - real.account.equity(reality.engine.state.prices)) <= TOLERANCE
@@ -99,3 +100,14 @@ def test_a_window_with_no_history_after_the_start_is_refused() -> None:
         Event("t", 0, "trader", {"trader": "alice", "name": "Alice", "balance": D("10000")})])
     with pytest.raises(WhatIfError, match="no recorded history after"):
         run_whatif(history, "alice", 1000, [CopyPlan("smart", D("100"))])
+
+
+def test_a_stop_loss_ends_the_hypothetical_copy_as_it_ended_the_real_one() -> None:
+    plan = CopyPlan("smart", D("300"), stop_loss=D("0.03"))
+    reality = Reality("scalper", plan, before_days=3, after_days=8)
+    run = run_whatif(reality.history, "scalper", reality.start_ts, [plan])
+    hypothetical = run.state.copies[run.copies[0].copy_id]
+    assert hypothetical.status == "stopped"
+    assert hypothetical.released == reality.engine.state.copies[reality.copy_id].released
+    assert whatif_outcomes(run) == reality.outcomes()
+    assert run.copies[0].snapshots == reality.daily_equity()
