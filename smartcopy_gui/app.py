@@ -36,7 +36,7 @@ def _gui_command(args: argparse.Namespace) -> int:
     if args.screenshot:
         from .screenshots import render_all
 
-        render_all(Path(args.screenshot))
+        render_all(Path(args.screenshot), size=args.size, theme=args.theme)
         return 0
     return run_gui(getattr(args, "db", None), seed=getattr(args, "seed", DEFAULT_SEED))
 

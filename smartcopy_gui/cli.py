@@ -284,11 +284,24 @@ def positive_days(text: str) -> int:
     return days
 
 
+def parse_size(text: str) -> tuple[int, int]:
+    """WxH → (W, H), e.g. "1366x768"."""
+    width, _, height = text.lower().partition("x")
+    if not (width.isdigit() and height.isdigit() and 320 <= int(width) <= 7680
+            and 240 <= int(height) <= 4320):
+        raise argparse.ArgumentTypeError(f"{text!r}: expected WxH, e.g. 1366x768")
+    return int(width), int(height)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="smartcopy", description="SmartCopy. With no command, starts the desktop app.")
     parser.add_argument("--screenshot", metavar="DIR",
                         help="render each main view with the demo world to PNG in DIR, offscreen")
+    parser.add_argument("--size", type=parse_size, default=(1920, 1080), metavar="WxH",
+                        help="with --screenshot: the window's size (default 1920x1080)")
+    parser.add_argument("--theme", choices=("light", "dark"), default="light",
+                        help="with --screenshot: the theme (default light)")
     sub = parser.add_subparsers(dest="command")
     p = sub.add_parser("gui", help="start the desktop app (the default)")
     p.add_argument("--db", help="SQLite database path (default: the user data dir)")

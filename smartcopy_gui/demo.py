@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from .domain.events import Event
+from .domain.words import OUTCOME_STATUS_WORDS, REASON_WORDS, copy_status_words, mode_words, words
 from .engine.engine import Engine
 from .engine.report import build_report
 from .store import Store
@@ -77,8 +79,8 @@ def _num(text: str | None, places: int = 2) -> str:
     return "—" if text is None else f"{Decimal(text):,.{places}f}"
 
 
-def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} {what}" for what, n in counts.items()) or "none yet"
+def _counts(counts: dict[str, int], table: Mapping[str, str]) -> str:
+    return ", ".join(f"{n} × {words(table, what)}" for what, n in counts.items()) or "none yet"
 
 
 def format_demo(result: dict[str, Any]) -> str:
@@ -94,18 +96,22 @@ def format_demo(result: dict[str, Any]) -> str:
                      f"{Decimal(p90['max_drawdown']) * 100:>7.1f}%{_num(p90['sharpe']):>8}"
                      f"{_num(t['aum'], 0):>12}{t['copiers']:>8}"
                      f"{Decimal(t['profit_share']) * 100:>6.0f}%")
+    names = {t["trader"]: t["name"] for t in result["traders"]}
     if result["copies"]:
         lines += ["", f"{'copy':<28}{'status':<11}{'PnL':>11}{'ROI':>9}{'slip bps':>10}"
                       f"{'util C/T':>10}"]
         for c in result["copies"]:
             d = c["divergence"]
-            lines.append(f"{c['trader'] + ' (' + c['mode'] + ')':<28}{c['status']:<11}"
+            name = names.get(c["trader"], c["trader"])[:17]
+            lines.append(f"{name + ' · ' + mode_words(c['mode']):<28}"
+                         f"{copy_status_words(c['status']):<11}"
                          f"{_num(c['pnl']):>11}{_pct(c['roi']):>9}"
                          f"{_num(d['mean_entry_slippage_bps']):>10}"
                          f"{_num(d['utilization_ratio']):>10}")
-            lines.append(f"{'':<4}outcomes: {_counts(d['by_status'])}")
+            lines.append(f"{'':<4}outcomes: {_counts(d['by_status'], OUTCOME_STATUS_WORDS)}")
             if d["by_reason"]:
-                lines.append(f"{'':<4}skipped because: {_counts(d['by_reason'])}")
+                lines.append(f"{'':<4}skipped because: "
+                             f"{_counts(d['by_reason'], REASON_WORDS)}")
     for reason in result.get("refused_copies", []):
         lines.append(f"copy refused: {reason}")
     return "\n".join(lines)

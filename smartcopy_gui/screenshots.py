@@ -18,8 +18,10 @@ from .session import Session
 SHOT_DAYS = 90
 
 
-def render_all(out_dir: Path, days: int = SHOT_DAYS, seed: int = 7) -> list[Path]:
-    """Write the PNGs into ``out_dir``; returns their paths."""
+def render_all(out_dir: Path, days: int = SHOT_DAYS, seed: int = 7,
+               size: tuple[int, int] = (1920, 1080), theme: str = "light") -> list[Path]:
+    """Write the PNGs into ``out_dir`` (the window at ``size``, in ``theme``); returns
+    their paths."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_API", "pyside6")
     import qasync
@@ -27,7 +29,7 @@ def render_all(out_dir: Path, days: int = SHOT_DAYS, seed: int = 7) -> list[Path
     from .bootstrap import session_factory
     from .ui.controller import Controller
     from .ui.main_window import MainWindow
-    from .ui.qt import QSettings, Qt, QtWidgets
+    from .ui.qt import QSettings, QtWidgets
 
     out_dir.mkdir(parents=True, exist_ok=True)
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
@@ -35,11 +37,11 @@ def render_all(out_dir: Path, days: int = SHOT_DAYS, seed: int = 7) -> list[Path
     asyncio.set_event_loop(loop)
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "layout.ini"), QSettings.Format.IniFormat)
+        settings.setValue("ui/theme", theme)
         controller = Controller(session_factory(Path(tmp) / "shots.db", seed))
         window = MainWindow(controller, settings)
-        window.resize(1920, 1080)  # a common desktop; the first launch fits the screen
-        window.resizeDocks([window.trader_dock, window.detail_dock], [1120, 800],
-                           Qt.Orientation.Horizontal)
+        window.resize(*size)
+        window.split_docks()
         window.show()
         try:
             with loop:

@@ -384,6 +384,8 @@ class Session:
                 text = "the copy was liquidated"
             if text and text not in reasons:
                 reasons.append(text)
+            if outcome.action == "open":  # this cycle's start: what precedes it is an earlier cycle
+                break
         if tv and cv and entry_bps is not None and entry_bps != 0:
             reasons.insert(0, f"filled {abs(entry_bps):.1f} bps "
                               f"{'worse' if (entry_bps > 0) == (cv.side == 'long') else 'better'}"

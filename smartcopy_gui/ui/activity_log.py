@@ -5,47 +5,29 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..domain.words import (
+    ACTION_WORDS,
+    OUTCOME_STATUS_WORDS,
+    outcome_status_words,
+    reason_words,
+    words,
+)
 from ..session import ActivityRow
-from .models import AMBER, GREEN, MUTED, Column, RowTableModel
-from .positions_panel import fit_columns
+from .models import Column, RowTableModel
 from .qt import QModelIndex, QSortFilterProxyModel, QtGui, QtWidgets, Signal, Slot
+from .shared import DASH, colors, fit_columns
 
 log = logging.getLogger("smartcopy.ui")
 
 MAX_ROWS = 50_000
-STATUSES = [
-    ("All statuses", None),
-    ("Copied", "copied"),
-    ("Copied at min. qty", "copied_min_qty"),
-    ("Copied reduced", "copied_reduced"),
-    ("Skipped", "skipped"),
-    ("Done", "done"),
-]
-STATUS_WORDS = {
-    "copied": "copied",
-    "copied_min_qty": "copied (min. qty)",
-    "copied_reduced": "copied (reduced)",
-    "skipped": "skipped",
-    "done": "done",
-}
-REASON_WORDS = {
-    "position_not_copied": "the opening of this position was not copied",
-    "slippage_limit": "the price moved beyond the slippage limit",
-    "insufficient_funds": "the copy account could not afford the minimum quantity",
-    "leverage_not_synced": "the copy account could not afford the new leverage",
-    "copy_inactive": "the copy had ended before this action ran",
-    "trader_liquidated": "the trader was liquidated",
-}
-# A status that changes the quantity explains itself when there is no reason code.
-STATUS_EXPLANATIONS = {
-    "copied_min_qty": "bumped up to the minimum quantity",
-    "copied_reduced": "reduced to what the copy account could afford",
-}
+COPY_COLUMN, ACTION_COLUMN, STATUS_COLUMN = 1, 3, 4
+STATUSES = [("All statuses", None),
+            *((text, code) for code, text in OUTCOME_STATUS_WORDS.items())]
 
 
 def iso_utc(ts_ms: int) -> str:
@@ -54,22 +36,20 @@ def iso_utc(ts_ms: int) -> str:
     return f"{stamp:%Y-%m-%dT%H:%M:%S}.{ts_ms % 1000:03d}Z"
 
 
-def reason_words(row: ActivityRow) -> str:
-    if row.reason:
-        return REASON_WORDS.get(row.reason) or row.reason.replace("_", " ")
-    return STATUS_EXPLANATIONS.get(row.status, "")
+def row_reason(row: ActivityRow) -> str:
+    return reason_words(row.reason, row.status)
 
 
 def status_color(status: str) -> QtGui.QColor | None:
     if status == "skipped":
-        return AMBER
+        return colors().amber
     if status == "done":
-        return MUTED
-    return GREEN if status.startswith("copied") else None
+        return colors().muted
+    return colors().green if status.startswith("copied") else None
 
 
 def dash(value: str | None) -> str:
-    return "—" if not value else value
+    return DASH if not value else value
 
 
 class ActivityModel(RowTableModel):
@@ -82,14 +62,12 @@ class ActivityModel(RowTableModel):
         columns = [
             Column("Time (UTC)", lambda r: r.ts, iso_utc),
             Column("Copy", lambda r: r.copy_id, copy_label),
-            Column("Trader", lambda r: r.trader),
             Column("Symbol", lambda r: r.symbol, dash),
-            Column("Action", lambda r: r.action),
-            Column("Status", lambda r: r.status, lambda v: STATUS_WORDS.get(v, v),
-                   status_color),
+            Column("Action", lambda r: r.action, lambda v: words(ACTION_WORDS, v)),
+            Column("Status", lambda r: r.status, outcome_status_words, status_color),
             Column("Qty", lambda r: r.qty, dash, align_right=True),
             Column("Price", lambda r: r.price, dash, align_right=True),
-            Column("Reason", reason_words),
+            Column("Reason", row_reason),
         ]
         super().__init__(columns, key=lambda r: r.seq, parent=parent)
 
@@ -164,6 +142,7 @@ class ActivityLog(QtWidgets.QWidget):
         self.export_button.setToolTip("Save the rows shown (with the current filters) as CSV")
         self.message = QtWidgets.QLabel(objectName="activity_message")
         self.export_dialog: QtWidgets.QFileDialog | None = None
+        self.export_dir = Path.home()  # where the save dialog starts
         self._sized = False
         self._follow = True  # keep the newest row in view until the user scrolls up
 
@@ -200,6 +179,10 @@ class ActivityLog(QtWidgets.QWidget):
         if not self._sized:
             fit_columns(self.table, "000,000.000")
             self._fit_copy_column()  # labels of copies with no rows yet count too
+            # Room for every action and status word, not only those of the first rows.
+            for column, table in ((ACTION_COLUMN, ACTION_WORDS),
+                                  (STATUS_COLUMN, OUTCOME_STATUS_WORDS)):
+                self._widen(column, table.values())
             self._sized = True
         if self._follow:
             self.table.scrollToBottom()
@@ -218,16 +201,20 @@ class ActivityLog(QtWidgets.QWidget):
                 self.copy_combo.addItem(label, copy_id)
             elif self.copy_combo.itemText(i) != label:
                 self.copy_combo.setItemText(i, label)
-        self.model.refresh_column(1)
+        self.model.refresh_column(COPY_COLUMN)
         self._fit_copy_column()
 
     def _fit_copy_column(self) -> None:
         """Widen the Copy column to its longest label (labels change rarely: a new copy)."""
+        self._widen(COPY_COLUMN, self._labels.values())
+
+    def _widen(self, column: int, texts: Iterable[str]) -> None:
+        """Make ``column`` at least as wide as the longest of ``texts``."""
         header = self.table.horizontalHeader()
-        widest = max((self.table.fontMetrics().horizontalAdvance(label)
-                      for label in self._labels.values()), default=0)
-        if header.sectionSize(1) < widest + 16:
-            header.resizeSection(1, widest + 16)
+        widest = max((self.table.fontMetrics().horizontalAdvance(text) for text in texts),
+                     default=0)
+        if header.sectionSize(column) < widest + 16:
+            header.resizeSection(column, widest + 16)
 
     def export_csv(self, path: str | Path) -> int:
         """Write the rows the filters show, with a header row; returns how many."""
@@ -255,7 +242,8 @@ class ActivityLog(QtWidgets.QWidget):
 
     @Slot()
     def on_export_button_clicked(self) -> None:
-        dialog = QtWidgets.QFileDialog(self, "Export activity", "activity.csv",
+        dialog = QtWidgets.QFileDialog(self, "Export activity",
+                                       str(self.export_dir / "activity.csv"),
                                        "CSV files (*.csv)")
         dialog.setObjectName("export_dialog")
         dialog.setAcceptMode(QtWidgets.QFileDialog.AcceptMode.AcceptSave)

@@ -19,10 +19,10 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from ..domain.words import copy_label
 from ..session import ActivityRow, Session, SessionSnapshot
 from ..store import StoreError
 from ..store.stats import TraderStats
-from .copies_panel import MODE_WORDS, words
 from .qt import QObject, QTimer, Signal, Slot
 
 log = logging.getLogger("smartcopy.ui")
@@ -210,7 +210,7 @@ class Controller(QObject):
         if with_stats:
             update.stats = session.trader_stats()
         update.copy_labels = [
-            (c.copy_id, f"#{c.copy_id} {c.trader_name} ({words(MODE_WORDS, c.mode)})")
+            (c.copy_id, copy_label(c.copy_id, c.trader_name, c.mode))
             for c in update.snapshot.copies]
         return update
 

@@ -6,33 +6,31 @@ import logging
 from collections.abc import Sequence
 from decimal import Decimal
 
+from ..domain.words import copy_label, copy_status_words
 from ..session import CopyRow
-from .models import GREEN, KEY_ROLE, MUTED, Column, RowTableModel, fmt_money, fmt_pct, signed_color
-from .positions_panel import fit_columns
+from .models import KEY_ROLE, Column, RowTableModel
 from .qt import QModelIndex, QtGui, QtWidgets, Signal, Slot
+from .shared import colors, fit_columns, fmt_money, fmt_pct, signed_color
 
 log = logging.getLogger("smartcopy.ui")
 
 ACTIVE = "active"
 NO_COPIES = "You are not copying anyone yet: pick a trader in the trader list."
 SELECT_HINT = "Select an active copy to cancel it."
-MODE_WORDS = {"smart": "Smart", "fixed_amount": "Fixed amount", "fixed_ratio": "Fixed ratio"}
-STATUS_WORDS = {"active": "Active", "cancelled": "Cancelled", "stopped": "Stopped"}
-
-
-def words(mapping: dict[str, str], code: str) -> str:
-    return mapping.get(code) or code.replace("_", " ").capitalize()
 
 
 def status_color(status: str) -> QtGui.QColor:
-    return GREEN if status == ACTIVE else MUTED
+    """An active copy in green, an ended one muted."""
+    return colors().green if status == ACTIVE else colors().muted
+
+
+def row_label(row: CopyRow) -> str:
+    return copy_label(row.copy_id, row.trader_name, row.mode)
 
 
 COPY_COLUMNS = [
-    Column("Copy", lambda r: r.copy_id, lambda v: f"#{v}"),
-    Column("Trader", lambda r: r.trader_name),
-    Column("Mode", lambda r: r.mode, lambda v: words(MODE_WORDS, v)),
-    Column("Status", lambda r: r.status, lambda v: words(STATUS_WORDS, v), status_color),
+    Column("Copy", row_label),
+    Column("Status", lambda r: r.status, copy_status_words, status_color),
     Column("Investment", lambda r: r.investment, fmt_money, align_right=True,
            tooltip="USDT moved from your contract account into this copy"),
     Column("Equity", lambda r: r.equity, fmt_money, align_right=True,
@@ -77,6 +75,7 @@ class CopiesPanel(QtWidgets.QWidget):
         self._confirm_button: QtWidgets.QAbstractButton | None = None
         self._confirm_trader: str | None = None
         self._fit_due = False
+        self._statuses: list[str] = []
 
         actions = QtWidgets.QHBoxLayout()
         actions.addWidget(self.status, 1)
@@ -94,8 +93,10 @@ class CopiesPanel(QtWidgets.QWidget):
     def set_copies(self, rows: Sequence[CopyRow]) -> None:
         """Show these copies (only changed rows repaint)."""
         self.model.set_rows(rows)
-        if self._fit_due:  # a new copy: rare, unlike value updates
+        statuses = [r.status for r in rows]
+        if self._fit_due or statuses != self._statuses:  # a new copy or one ended: rare
             self._fit_due = False
+            self._statuses = statuses
             fit_columns(self.table)
         self._update_cancel_button()
         if self.status.text() in (NO_COPIES, SELECT_HINT):  # not over a released message

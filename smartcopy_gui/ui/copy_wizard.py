@@ -10,141 +10,58 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, Decimal
 
+from ..domain.copy_form import (
+    AMOUNT_RULE,
+    COPIED_MIN_QTY,
+    COPIED_REDUCED,
+    DEFAULT_SLIPPAGE_PCT,
+    FIXED_AMOUNT,
+    FIXED_RATIO,
+    INVESTMENT_RULE,
+    MAX_MARGIN_RULE,
+    NO_POSITIONS,
+    RATIO_RULE,
+    SKIPPED,
+    SLIPPAGE_RULE,
+    SMART,
+    STOP_LOSS_RULE,
+    Checked,
+    CopyRequest,
+    check_investment,
+    percent,
+    preview_note,
+    preview_status,
+    summary_html,
+)
 from ..domain.preview import PreviewRow
-from ..domain.sizing import COPIED_MIN_QTY, COPIED_REDUCED, INSUFFICIENT_FUNDS, SKIPPED
+from ..domain.words import MODE_LINES, mode_words
 from ..session import PreviewInputs
-from .models import AMBER, GREEN, RED, Column, RowTableModel, fmt_money, fmt_pct, fmt_qty
-from .positions_panel import fit_columns
+from .models import Column, RowTableModel
 from .qt import QObject, Qt, QtGui, QtWidgets, Signal, Slot
+from .shared import (
+    colors,
+    error_style,
+    fit_columns,
+    fmt_balance,
+    fmt_leverage,
+    fmt_money,
+    fmt_pct,
+    fmt_qty,
+    fmt_usdt,
+    mute,
+    side_color,
+)
+
+__all__ = ["CopyRequest", "CopyWizard", "MODE_PAGE", "AMOUNT_PAGE", "CONFIRM_PAGE"]
 
 log = logging.getLogger("smartcopy.ui")
 
-SMART, FIXED_AMOUNT, FIXED_RATIO = "smart", "fixed_amount", "fixed_ratio"
-MODE_NAMES = {SMART: "Smart Copy", FIXED_AMOUNT: "Fixed Amount", FIXED_RATIO: "Fixed Ratio"}
-MODE_LINES = {
-    SMART: "Follows direction, leverage and margin mode, sizing each order to the "
-           "trader's capital utilization on your investment",
-    FIXED_AMOUNT: "Uses the same margin for every copied order",
-    FIXED_RATIO: "Copies a fixed fraction of the trader's quantity",
-}
 MODE_PAGE, AMOUNT_PAGE, CONFIRM_PAGE = 0, 1, 2
-DEFAULT_SLIPPAGE_PCT = "0.5"
-USDT_PLACES = 8  # the ledger's posting unit
-NO_POSITIONS = "The trader has no open positions: your copy starts with their next trade"
 ENTER_AMOUNT = "Enter a valid investment to preview how your copy would size the " \
                "trader's positions."
-ERROR_STYLE = "color: #cf222e"
-MUTED_STYLE = "color: #57606a"
-
-
-@dataclass(frozen=True)
-class CopyRequest:
-    """What the user confirmed: the arguments of ``Session.copy``. Fractions, not
-    percentages: a 0.5% slippage limit is ``Decimal("0.005")``."""
-
-    trader: str
-    mode: str
-    investment: Decimal
-    amount: Decimal | None = None
-    ratio: Decimal | None = None
-    max_slippage: Decimal | None = None
-    max_margin_per_order: Decimal | None = None
-    stop_loss: Decimal | None = None
-
-
-# ---------------------------------------------------------------------- checking input
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-
-
-def parse_number(text: str) -> Decimal | None:
-    """A plain decimal number ("1,250.5", "-3", ".5"; "%" after it is allowed), or
-    None when the text is not one. Never goes through a float."""
-    cleaned = text.strip().removesuffix("%").strip().replace(",", "")
-    if not _NUMBER.fullmatch(cleaned):
-        return None
-    return Decimal(cleaned)
-
-
-def fmt_usdt(value: Decimal, rounding: str = ROUND_FLOOR) -> str:
-    """An amount for a sentence: "10", "2,000", "1,234.56" (cents rounded ``rounding``)."""
-    cents = value.quantize(Decimal("0.01"), rounding)
-    return f"{cents:,.0f}" if cents == cents.to_integral_value() else f"{cents:,.2f}"
-
-
-@dataclass(frozen=True)
-class Checked:
-    """A field's value (None when empty or invalid) and what is wrong with it."""
-
-    value: Decimal | None
-    error: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.error
-
-
-@dataclass(frozen=True)
-class NumberRule:
-    """How one numeric field is checked. ``required`` is the message for an empty
-    required field (None: optional). ``below`` is an exclusive upper bound."""
-
-    subject: str
-    example: str
-    required: str | None = None
-    below: Decimal | None = None
-    below_error: str = ""
-    max_places: int | None = None
-
-    def check(self, text: str) -> Checked:
-        if not text.strip():
-            return Checked(None, self.required or "")
-        value = parse_number(text)
-        if value is None:
-            return Checked(None, f"Enter a number, e.g. {self.example}")
-        if value <= 0:
-            return Checked(None, f"{self.subject} must be positive")
-        if self.max_places is not None and -value.as_tuple().exponent > self.max_places:
-            return Checked(None, f"Use at most {self.max_places} decimal places")
-        if self.below is not None and value >= self.below:
-            return Checked(None, self.below_error)
-        return Checked(value)
-
-
-def check_investment(text: str, minimum: Decimal, balance: Decimal) -> Checked:
-    """The investment: a positive number, at least ``minimum``, at most ``balance``."""
-    checked = INVESTMENT_RULE.check(text)
-    value = checked.value
-    if value is None:
-        return checked
-    if value < minimum:
-        return Checked(None, f"The minimum investment is {fmt_usdt(minimum, ROUND_CEILING)} "
-                             f"USDT")
-    if value > balance:
-        return Checked(None, f"Your contract balance is only {fmt_usdt(balance)} USDT — "
-                             f"deposit first")
-    return checked
-
-
-INVESTMENT_RULE = NumberRule("The investment", "250", "Enter an investment amount",
-                             max_places=USDT_PLACES)
-AMOUNT_RULE = NumberRule("The margin per order", "50", "Enter the margin per order",
-                         max_places=USDT_PLACES)
-RATIO_RULE = NumberRule("The ratio", "0.1", "Enter the ratio")
-SLIPPAGE_RULE = NumberRule("The slippage limit", "0.5", below=Decimal(100),
-                           below_error="The slippage limit must be below 100%")
-MAX_MARGIN_RULE = NumberRule("The max margin per order", "100", max_places=USDT_PLACES)
-STOP_LOSS_RULE = NumberRule("The stop-loss", "20", below=Decimal(100),
-                            below_error="The stop-loss must be below 100%")
-
-
-def percent(value: Decimal | None) -> Decimal | None:
-    """A percentage as a fraction: 0.5 → 0.005 (exact)."""
-    return None if value is None else value.scaleb(-2)
 
 
 class NumberField(QObject):
@@ -164,7 +81,7 @@ class NumberField(QObject):
         self.edit.setMinimumWidth(150)
         self.edit.setMaximumWidth(190)
         self.error = QtWidgets.QLabel(objectName=f"{name}_error")
-        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setStyleSheet(error_style())
         self.error.setWordWrap(True)
         self.label.setBuddy(self.edit)
         self.edit.textChanged.connect(self.on_edit_text_changed)
@@ -195,11 +112,6 @@ class NumberField(QObject):
 
 
 # ---------------------------------------------------------------------- the preview table
-STATUS_WORDS = {
-    COPIED_MIN_QTY: "bumped to minimum",
-    COPIED_REDUCED: "reduced",
-    SKIPPED: "skipped: insufficient funds",
-}
 STATUS_TIPS = {
     COPIED_MIN_QTY: "The sized quantity is below the instrument's minimum, so the minimum "
                     "is used: your copy risks a larger share than the trader.",
@@ -210,40 +122,35 @@ STATUS_TIPS = {
 }
 
 
-def preview_status(row: PreviewRow) -> str:
-    if row.status == SKIPPED and row.reason and row.reason != INSUFFICIENT_FUNDS:
-        return f"skipped: {row.reason.replace('_', ' ')}"
-    return STATUS_WORDS.get(row.status, "copied")
-
-
-def status_color(status: str) -> QtGui.QColor | None:
-    if status.startswith("skipped"):
-        return RED
-    return AMBER if status in (STATUS_WORDS[COPIED_MIN_QTY], STATUS_WORDS[COPIED_REDUCED]) \
-        else GREEN
+def status_color(row: PreviewRow) -> QtGui.QColor | None:
+    if row.status == SKIPPED:
+        return colors().red
+    return colors().amber if row.status in (COPIED_MIN_QTY, COPIED_REDUCED) \
+        else colors().green
 
 
 def _copied(row: PreviewRow, value: Decimal) -> Decimal | None:
     return None if row.status == SKIPPED else value
 
 
-PREVIEW_COLUMNS = [
-    Column("Symbol", lambda r: r.symbol),
-    Column("Side", lambda r: r.side,
-           color=lambda v: GREEN if v == "long" else RED if v == "short" else None),
-    Column("Leverage", lambda r: r.leverage, lambda v: f"{fmt_qty(v)}×", align_right=True),
-    Column("Trader qty", lambda r: r.trader_qty, fmt_qty, align_right=True),
-    Column("Your qty", lambda r: _copied(r, r.copier_qty), fmt_qty, align_right=True),
-    Column("Your margin", lambda r: _copied(r, r.copier_margin), fmt_money, align_right=True,
-           tooltip="Quantity × price / leverage (USDT)"),
-    Column("Trader util.", lambda r: r.trader_utilization,
-           lambda v: fmt_pct(v, 2, signed=False), align_right=True,
-           tooltip="The position's margin / the trader's equity"),
-    Column("Your util.", lambda r: _copied(r, r.copier_utilization),
-           lambda v: fmt_pct(v, 2, signed=False), align_right=True,
-           tooltip="Your copy's margin / your investment"),
-    Column("Status", preview_status, color=status_color),
-]
+def preview_columns() -> list[Column]:
+    """The preview table's columns (why a row differs is written under the table)."""
+    return [
+        Column("Symbol", lambda r: r.symbol),
+        Column("Side", lambda r: r.side, color=side_color),
+        Column("Leverage", lambda r: r.leverage, fmt_leverage, align_right=True),
+        Column("Trader qty", lambda r: r.trader_qty, fmt_qty, align_right=True),
+        Column("Your qty", lambda r: _copied(r, r.copier_qty), fmt_qty, align_right=True),
+        Column("Your margin", lambda r: _copied(r, r.copier_margin), fmt_money,
+               align_right=True, tooltip="Quantity × price / leverage (USDT)"),
+        Column("Trader util.", lambda r: r.trader_utilization,
+               lambda v: fmt_pct(v, 2, signed=False), align_right=True,
+               tooltip="The position's margin / the trader's equity"),
+        Column("Your util.", lambda r: _copied(r, r.copier_utilization),
+               lambda v: fmt_pct(v, 2, signed=False), align_right=True,
+               tooltip="Your copy's margin / your investment"),
+        Column("Status", lambda r: r, preview_status, status_color),
+    ]
 
 
 # ---------------------------------------------------------------------- pages
@@ -261,14 +168,15 @@ class ModePage(QtWidgets.QWizardPage):
         self.group = QtWidgets.QButtonGroup(self)
         layout = QtWidgets.QVBoxLayout(self)
         self.radios: dict[str, QtWidgets.QRadioButton] = {}
-        for mode, name in MODE_NAMES.items():
+        for mode in (SMART, FIXED_AMOUNT, FIXED_RATIO):
+            name = mode_words(mode)
             radio = QtWidgets.QRadioButton(name, objectName=f"mode_{mode}")
             font = radio.font()
             font.setBold(True)
             radio.setFont(font)
             line = QtWidgets.QLabel(MODE_LINES[mode], objectName=f"mode_{mode}_line")
             line.setWordWrap(True)
-            line.setStyleSheet(f"{MUTED_STYLE}; margin-left: 24px")
+            mute(line).setContentsMargins(24, 0, 0, 0)
             self.group.addButton(radio)
             self.radios[mode] = radio
             layout.addWidget(radio, 0, Qt.AlignmentFlag.AlignLeft)  # clickable where it shows
@@ -277,12 +185,12 @@ class ModePage(QtWidgets.QWizardPage):
         self.radios[SMART].setChecked(True)
         self.refusal = QtWidgets.QLabel(objectName="mode_refusal")
         self.refusal.setWordWrap(True)
-        self.refusal.setStyleSheet(f"{ERROR_STYLE}; font-weight: bold")
+        self.refusal.setStyleSheet(f"{error_style()}; font-weight: bold")
         self.refusal.setVisible(inputs.active_mode is not None)
         layout.addWidget(self.refusal)
         layout.addStretch(1)
         if inputs.active_mode is not None:
-            active = MODE_NAMES.get(inputs.active_mode, inputs.active_mode)
+            active = mode_words(inputs.active_mode)
             self.refusal.setText(
                 f"You already copy {inputs.trader_name} in {active} mode. Mode switching "
                 f"during an active copy is not supported: the copy must be cancelled first "
@@ -320,7 +228,8 @@ class AmountPage(QtWidgets.QWizardPage):
         minimum = fmt_usdt(inputs.min_investment, ROUND_CEILING)
         self.investment = NumberField(
             "investment", "Investment (USDT)",
-            lambda text: check_investment(text, inputs.min_investment, inputs.contract_balance),
+            lambda text: check_investment(text, self.inputs.min_investment,
+                                          self.inputs.contract_balance),
             f"min {minimum} USDT", parent=self)
         self.amount = NumberField("amount", "Margin per order (USDT)", AMOUNT_RULE.check,
                                   "e.g. 50", parent=self)
@@ -343,10 +252,7 @@ class AmountPage(QtWidgets.QWizardPage):
         for field in self.fields:
             field.changed.connect(self.on_field_changed)
 
-        self.balance_hint = QtWidgets.QLabel(
-            f"Contract balance: {fmt_money(inputs.contract_balance)} USDT · minimum "
-            f"investment {minimum} USDT", objectName="balance_hint")
-        self.balance_hint.setStyleSheet(MUTED_STYLE)
+        self.balance_hint = mute(QtWidgets.QLabel(objectName="balance_hint"))
         grid = QtWidgets.QGridLayout()  # one grid, so that every field lines up
         grid.setColumnStretch(2, 1)
         grid.setHorizontalSpacing(10)
@@ -361,7 +267,8 @@ class AmountPage(QtWidgets.QWizardPage):
         for row, field in enumerate((self.max_slippage, self.max_margin, self.stop_loss), 4):
             field.add_to(grid, row)
 
-        self.preview_model = RowTableModel(PREVIEW_COLUMNS, key=lambda r: r.symbol,
+        self.preview_model = RowTableModel(preview_columns(),
+                                           key=lambda r: r.symbol,
                                            tooltip=lambda r: STATUS_TIPS.get(r.status),
                                            parent=self)
         self.preview_table = QtWidgets.QTableView(objectName="preview_table")
@@ -377,7 +284,7 @@ class AmountPage(QtWidgets.QWizardPage):
         self.preview_empty = QtWidgets.QLabel(objectName="preview_empty")
         self.preview_empty.setWordWrap(True)
         self.preview_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview_empty.setStyleSheet(f"{MUTED_STYLE}; padding: 12px")
+        mute(self.preview_empty).setContentsMargins(12, 12, 12, 12)
         self.preview_stack = QtWidgets.QStackedWidget()
         self.preview_stack.addWidget(self.preview_empty)
         self.preview_stack.addWidget(self.preview_table)
@@ -386,14 +293,34 @@ class AmountPage(QtWidgets.QWizardPage):
             "this copy. Positions already open are not copied: your copy follows the "
             "trader's next trades.")
         preview_title.setWordWrap(True)
+        self.as_of_label = mute(QtWidgets.QLabel(objectName="preview_as_of"))
+        # Why a row's copy differs from the trader's share, in full under the table.
+        self.preview_notes = QtWidgets.QLabel(objectName="preview_notes")
+        self.preview_notes.setWordWrap(True)
 
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.balance_hint)
         layout.addLayout(grid)
         layout.addSpacing(6)
         layout.addWidget(preview_title)
+        layout.addWidget(self.as_of_label)
         layout.addWidget(self.preview_stack, 1)
+        layout.addWidget(self.preview_notes)
+        self.set_inputs(inputs)
         self.set_mode(SMART)
+
+    def set_inputs(self, inputs: PreviewInputs, as_of: str = "") -> None:
+        """Preview against a newer read of the trader's book and the balance, taken at
+        ``as_of`` ("12:00:05 UTC"): the world keeps trading while the wizard is open."""
+        self.inputs = inputs
+        self.balance_hint.setText(
+            f"Contract balance: {fmt_balance(inputs.contract_balance)} USDT · minimum "
+            f"investment {fmt_usdt(inputs.min_investment, ROUND_CEILING)} USDT")
+        self.as_of_label.setText(f"As of {as_of}" if as_of else "")
+        self.as_of_label.setVisible(bool(as_of))
+        self.investment.refresh()
+        self.update_preview()
+        self.completeChanged.emit()
 
     # ------------------------------------------------------------------ state
     def set_mode(self, mode: str) -> None:
@@ -429,9 +356,9 @@ class AmountPage(QtWidgets.QWizardPage):
 
     def update_preview(self) -> None:
         """Size the trader's positions for what is typed (when it can be sized)."""
-        investment = parse_number(self.investment.edit.text())
+        investment = INVESTMENT_RULE.check(self.investment.edit.text()).value
         mode_field = {FIXED_AMOUNT: self.amount, FIXED_RATIO: self.ratio}.get(self.mode)
-        sizable = (investment is not None and investment > 0
+        sizable = (investment is not None
                    and (mode_field is None or mode_field.checked().ok)
                    and (self.mode == FIXED_RATIO or self.max_margin.checked().ok))
         rows: list[PreviewRow] = []
@@ -447,11 +374,15 @@ class AmountPage(QtWidgets.QWizardPage):
                 ratio=self.ratio.checked().value if self.mode == FIXED_RATIO else None,
                 max_margin_per_order=(self.max_margin.checked().value
                                       if self.mode != FIXED_RATIO else None))
-        fit = len(rows) != self.preview_model.rowCount()
         self.preview_rows = rows
         self.preview_model.set_rows(rows)
+        notes = [(r.symbol, preview_note(r, self.mode)) for r in rows]
+        self.preview_notes.setText("<br>".join(
+            f"<b>{html.escape(symbol)}</b>: {html.escape(note)}" for symbol, note in notes
+            if note))
+        self.preview_notes.setVisible(any(note for _, note in notes))
         self.preview_stack.setCurrentWidget(self.preview_table if rows else self.preview_empty)
-        if fit and rows:
+        if rows:  # a handful of rows, re-sized per keystroke: a status can grow longer
             fit_columns(self.preview_table, "000,000.00")
 
     # ------------------------------------------------------------------ slots
@@ -459,85 +390,6 @@ class AmountPage(QtWidgets.QWizardPage):
     def on_field_changed(self) -> None:
         self.update_preview()
         self.completeChanged.emit()
-
-
-def _row(label: str, value: str) -> str:
-    return (f"<tr><td style='padding: 2px 16px 2px 0; color: #57606a'>{html.escape(label)}"
-            f"</td><td style='padding: 2px 0'>{value}</td></tr>")
-
-
-def _section(title: str) -> str:
-    return (f"<tr><td colspan='2' style='padding: 12px 0 2px 0'><b>{html.escape(title)}</b>"
-            f"</td></tr>")
-
-
-def sizing_sentence(request: CopyRequest) -> str:
-    """How the copy sizes each order, in words."""
-    if request.mode == FIXED_AMOUNT and request.amount is not None:
-        return f"the same {fmt_usdt(request.amount)} USDT margin for every copied order"
-    if request.mode == FIXED_RATIO and request.ratio is not None:
-        return (f"{fmt_qty(request.ratio)} × the trader's quantity "
-                f"({fmt_pct(request.ratio, 2, signed=False)}), rounded down to the "
-                f"quantity step")
-    return ("each order's margin is the trader's capital utilization (margin / equity) "
-            "applied to your copy's equity, so your position ratio follows the trader's")
-
-
-def summary_html(inputs: PreviewInputs, request: CopyRequest,
-                 rows: Sequence[PreviewRow]) -> str:
-    """The confirmation: the amount, the settings and what will be synced."""
-    name = html.escape(inputs.trader_name)
-    mode = MODE_NAMES.get(request.mode, request.mode)
-    settings = [
-        _row("Investment", f"<b>{fmt_usdt(request.investment)} USDT</b>, moved from your "
-                           f"contract balance ({fmt_usdt(inputs.contract_balance)} USDT) "
-                           f"into this copy's own account"),
-        _row("Mode", f"<b>{mode}</b>: {html.escape(sizing_sentence(request))}"),
-        _row("Max slippage", f"{fmt_pct(request.max_slippage, 2, signed=False)} — opens "
-                             f"that would fill further from the trader's price are skipped"
-             if request.max_slippage is not None else "0.50% (default)"),
-    ]
-    if request.mode != FIXED_RATIO:
-        settings.append(_row("Max margin per order",
-                             f"{fmt_usdt(request.max_margin_per_order)} USDT"
-                             if request.max_margin_per_order is not None else "no limit"))
-    if request.stop_loss is not None:
-        floor = request.investment * (1 - request.stop_loss)
-        settings.append(_row("Stop-loss", f"{fmt_pct(request.stop_loss, 2, signed=False)} of "
-                                          f"the investment: the copy ends when its equity "
-                                          f"falls to {fmt_usdt(floor)} USDT"))
-    else:
-        settings.append(_row("Stop-loss", "none"))
-    ratio_words = {SMART: "your margin / equity follows the trader's (capital utilization)",
-                   FIXED_AMOUNT: "not synced: every order uses the same margin",
-                   FIXED_RATIO: "not synced: quantities are a fixed fraction of the "
-                                "trader's"}[request.mode]
-    synced = [
-        _row("Direction", "long or short, as the trader"),
-        _row("Leverage", "the trader's, per position, including later changes"),
-        _row("Margin mode", "cross or isolated, as the trader"),
-        _row("Position ratio", html.escape(ratio_words)),
-    ]
-    parts = [f"<h3 style='margin-bottom: 4px'>Copy {name} with {mode}</h3>", "<table>",
-             *settings, _section("What will be synced"), *synced,
-             _section("The trader's open positions now")]
-    for r in rows:
-        yours = ("not copied (insufficient funds)" if r.status == SKIPPED else
-                 f"you {fmt_pct(r.copier_utilization, 2, signed=False)} "
-                 f"(qty {fmt_qty(r.copier_qty)})")
-        note = STATUS_WORDS.get(r.status) if r.status != SKIPPED else None
-        parts.append(_row(
-            r.symbol,
-            f"{r.side} · {fmt_qty(r.leverage)}× · {r.margin_mode} · position ratio "
-            f"trader {fmt_pct(r.trader_utilization, 2, signed=False)} → "
-            f"{html.escape(yours)}" + (f" — <i>{note}</i>" if note else "")))
-    parts.append("</table>")
-    if not inputs.positions:
-        parts.append(f"<p>{html.escape(NO_POSITIONS)}.</p>")
-    else:
-        parts.append("<p style='color: #57606a'>These positions are already open and are "
-                     "not opened in your copy: it follows the trader's next trades.</p>")
-    return "".join(parts)
 
 
 class ConfirmPage(QtWidgets.QWizardPage):
@@ -553,12 +405,26 @@ class ConfirmPage(QtWidgets.QWizardPage):
         self.summary.setOpenLinks(False)
         self.summary.viewport().setAutoFillBackground(False)
         self.summary.setStyleSheet("QTextBrowser { background: transparent; }")
+        self.request: CopyRequest | None = None
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.summary)
 
-    def show_summary(self, request: CopyRequest, rows: Sequence[PreviewRow]) -> None:
-        self.summary.setHtml(summary_html(self.inputs, request, rows))
+    def show_summary(self, request: CopyRequest | None, rows: Sequence[PreviewRow],
+                     as_of: str = "") -> None:
+        """Summarise ``request``; None (what was entered no longer holds, e.g. the
+        balance fell below the investment) says so and disables Confirm."""
+        self.request = request
+        if request is None:
+            self.summary.setHtml("<p><b>What you entered no longer holds</b> (your balance "
+                                 "or the trader's positions changed): go back to the "
+                                 "amount step.</p>")
+        else:
+            self.summary.setHtml(summary_html(self.inputs, request, rows, as_of))
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return self.request is not None
 
     def summary_text(self) -> str:
         return self.summary.toPlainText()
@@ -586,6 +452,7 @@ class CopyWizard(QtWidgets.QWizard):
         self.setPage(AMOUNT_PAGE, self.amount_page)
         self.setPage(CONFIRM_PAGE, self.confirm_page)
         self.setMinimumSize(720, 600)
+        self.as_of = ""
         self.mode_page.mode_changed.connect(self.on_mode_changed)
         self.currentIdChanged.connect(self.on_current_id_changed)
         self.accepted.connect(self.on_accepted)
@@ -597,6 +464,20 @@ class CopyWizard(QtWidgets.QWizard):
     def request(self) -> CopyRequest | None:
         """The copy as entered so far (None while the amount step is invalid)."""
         return self.amount_page.request()
+
+    def set_inputs(self, inputs: PreviewInputs, as_of: str) -> None:
+        """Refresh the preview and the summary from a newer read of the trader's book
+        and the balance, taken at ``as_of`` ("12:00:05 UTC")."""
+        self.inputs = inputs
+        self.as_of = as_of
+        self.confirm_page.inputs = inputs
+        self.amount_page.set_inputs(inputs, as_of)
+        if self.currentId() == CONFIRM_PAGE:
+            self.show_summary()
+
+    def show_summary(self) -> None:
+        self.confirm_page.show_summary(self.request(), self.amount_page.preview_rows,
+                                       self.as_of)
 
     def next_button(self) -> QtWidgets.QAbstractButton:
         return self.button(QtWidgets.QWizard.WizardButton.NextButton)
@@ -613,9 +494,7 @@ class CopyWizard(QtWidgets.QWizard):
         if page_id == AMOUNT_PAGE:
             self.amount_page.investment.edit.setFocus()
         elif page_id == CONFIRM_PAGE:
-            request = self.request()
-            if request is not None:
-                self.confirm_page.show_summary(request, self.amount_page.preview_rows)
+            self.show_summary()
 
     @Slot()
     def on_accepted(self) -> None:

@@ -14,10 +14,6 @@ from typing import Any
 
 from .qt import QAbstractTableModel, QModelIndex, Qt, QtGui
 
-GREEN = QtGui.QColor("#1a7f37")
-RED = QtGui.QColor("#cf222e")
-AMBER = QtGui.QColor("#9a6700")
-MUTED = QtGui.QColor("#6e7781")
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 KEY_ROLE = Qt.ItemDataRole.UserRole + 2
 
@@ -32,41 +28,6 @@ class Column:
     color: Callable[[Any], QtGui.QColor | None] | None = None
     align_right: bool = False
     tooltip: str | None = None
-
-
-def signed_color(value: Any) -> QtGui.QColor | None:
-    """Green above zero, red below, none at zero or empty."""
-    if value is None:
-        return None
-    return GREEN if value > 0 else RED if value < 0 else None
-
-
-def fmt_money(value: Decimal | None, places: int = 2) -> str:
-    """A USDT amount with thousands separators."""
-    if value is None:
-        return "—"
-    return f"{value:,.{places}f}"
-
-
-def fmt_pct(value: Decimal | None, places: int = 2, signed: bool = True) -> str:
-    """A ratio as a percentage."""
-    if value is None:
-        return "—"
-    pct = value * 100
-    return f"{pct:+.{places}f}%" if signed else f"{pct:.{places}f}%"
-
-
-def fmt_qty(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return format(value.normalize(), "f") if value else "0"
-
-
-def fmt_price(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    places = 2 if abs(value) >= 100 else 4 if abs(value) >= 1 else 6
-    return f"{value:,.{places}f}"
 
 
 class RowTableModel(QAbstractTableModel):

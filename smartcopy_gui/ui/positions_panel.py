@@ -32,20 +32,21 @@ from decimal import Decimal
 from typing import Any
 
 from ..session import PositionPair, PositionView
-from .models import (
-    AMBER,
-    GREEN,
-    KEY_ROLE,
-    RED,
-    Column,
-    RowTableModel,
+from .models import KEY_ROLE, Column, RowTableModel
+from .qt import QModelIndex, Qt, QtCore, QtGui, QTimer, QtWidgets, Signal, Slot, pg
+from .shared import (
+    DASH,
+    DateAxis,
+    colors,
+    fit_columns,
     fmt_money,
     fmt_pct,
     fmt_price,
     fmt_qty,
+    mute,
     signed_color,
+    style_plot,
 )
-from .qt import QModelIndex, Qt, QtGui, QTimer, QtWidgets, Signal, Slot, pg
 
 log = logging.getLogger("smartcopy.ui")
 
@@ -62,12 +63,9 @@ LIQ_RED = Decimal("0.05")
 ROI_AMBER = Decimal("0.02")
 ROI_RED = Decimal("0.10")
 
-TRADER_TINT = QtGui.QColor("#f1f6fd")
-COPIER_TINT = QtGui.QColor("#f7f3fd")
-TRADER_INK = QtGui.QColor("#0550ae")
-COPIER_INK = QtGui.QColor("#6639ba")
-TRADER_PEN = "#0969da"
-COPIER_PEN = "#8250df"
+NO_POSITIONS = "No open positions. Copy a trader to see its positions next to yours."
+NO_POSITIONS_YET = ("Your copies hold no positions right now: they open one when their "
+                    "trader next does.")
 
 
 # ---------------------------------------------------------------------- divergence grading
@@ -76,8 +74,8 @@ def grade(worse_by: Decimal | None, amber: Decimal, red: Decimal) -> QtGui.QColo
     if worse_by is None:
         return None
     if worse_by <= 0:
-        return GREEN
-    return RED if worse_by > red else AMBER if worse_by > amber else None
+        return colors().green
+    return colors().red if worse_by > red else colors().amber if worse_by > amber else None
 
 
 def entry_worse_bps(pair: PositionPair) -> Decimal | None:
@@ -93,8 +91,10 @@ def utilization_color(pair: PositionPair) -> QtGui.QColor | None:
         return None
     factor = max(ratio, 1 / ratio)
     if factor <= UTIL_GREEN:
-        return GREEN
-    return RED if factor > UTIL_RED else AMBER if factor > UTIL_AMBER else None
+        return colors().green
+    if factor > UTIL_RED:
+        return colors().red
+    return colors().amber if factor > UTIL_AMBER else None
 
 
 def liq_closer_by(pair: PositionPair) -> Decimal | None:
@@ -115,54 +115,43 @@ def roi_behind(pair: PositionPair) -> Decimal | None:
 def fmt_position(pv: PositionView | None) -> str:
     """Side, leverage and margin mode in one cell: "long 20× cross"."""
     if pv is None:
-        return "—"
+        return DASH
     return f"{pv.side} {fmt_qty(pv.leverage)}× {pv.margin_mode}"
 
 
 def fmt_margin(pv: PositionView | None) -> str:
     """Margin and its share of the account: "125.00 · 12.5%"."""
     if pv is None:
-        return "—"
+        return DASH
     return f"{fmt_money(pv.margin)} · {fmt_pct(pv.utilization, 1, signed=False)}"
 
 
 def fmt_signed_price(value: Decimal | None) -> str:
     """A price difference: two places unless it is below one."""
     if value is None:
-        return "—"
+        return DASH
     size = abs(value)
     places = 2 if size >= 1 or not size else 4 if size >= Decimal("0.01") else 6
     return f"{value:+,.{places}f}"
 
 
-def fmt_bps(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:+.1f}"
+def fmt_worse_bps(value: Decimal | None) -> str:
+    """How much worse the copy's entry is, the same way for a long and a short:
+    "2.0 worse", "1.5 better", "same"."""
+    if value is None:
+        return DASH
+    if value == 0:
+        return "same"
+    return f"{abs(value):.1f} {'worse' if value > 0 else 'better'}"
 
 
 def fmt_ratio(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:.2f}×"
+    return DASH if value is None else f"{value:.2f}×"
 
 
 def fmt_pp(value: Decimal | None) -> str:
     """A difference of two ratios, in percentage points."""
-    return "—" if value is None else f"{value * 100:+.2f}"
-
-
-def fit_columns(table: QtWidgets.QTableView, numeric_sample: str = "-000,000.00",
-                bounded: Iterable[int] = ()) -> None:
-    """Size columns to their contents, numeric (right-aligned) ones at least as wide as
-    ``numeric_sample`` so growing values are not elided, except the ``bounded`` columns,
-    whose values cannot outgrow their header (a rate, a count of days). Call when rows
-    are added, never per value update: resizing per tick is what makes busy tables lag."""
-    table.resizeColumnsToContents()
-    model, header = table.model(), table.horizontalHeader()
-    floor = table.fontMetrics().horizontalAdvance(numeric_sample) + 12
-    skip = set(bounded)
-    for section in range(model.columnCount()):
-        if section in skip:
-            continue
-        if model.index(0, section).data(Qt.ItemDataRole.TextAlignmentRole) is not None:
-            header.resizeSection(section, max(header.sectionSize(section), floor))
+    return DASH if value is None else f"{value * 100:+.2f}"
 
 
 # ---------------------------------------------------------------------- the table model
@@ -188,23 +177,27 @@ def _both(metric: str, of: Callable[[PositionView], Any], text: Callable[[Any], 
         return lambda p: None if side(p) is None else of(side(p))  # type: ignore[arg-type]
 
     return [
-        PairColumn(f"{metric}\n{who}", getter(side), text, color, align_right, tooltip,
-                   group=who)
-        for who, side in ((TRADER, lambda p: p.trader_pos), (COPIER, lambda p: p.copier_pos))
+            PairColumn(f"{metric}\n{who}", getter(side), text, color, align_right, tooltip,
+                       group=who)
+            for who, side in ((TRADER, lambda p: p.trader_pos), (COPIER, lambda p: p.copier_pos))
     ]
 
 
-PAIR_COLUMNS: list[PairColumn] = [
-    PairColumn("Copy", lambda p: f"#{p.copy_id} {p.trader}"),
+def pair_columns(copy_label: Callable[[int], str]) -> list[PairColumn]:
+    """The pair table's columns; ``copy_label`` names a copy by its id."""
+    return [
+    PairColumn("Copy", lambda p: copy_label(p.copy_id)),
     PairColumn("Symbol", lambda p: p.symbol),
     *_both("Position", fmt_position, lambda v: "—" if v is None else v, align_right=False,
            tooltip="Side, leverage and margin mode"),
     *_both("Qty", lambda v: v.qty, fmt_qty),
     *_both("Entry", lambda v: v.entry, fmt_price),
-    PairColumn("Entry Δ\nbps", lambda p: p.entry_diff_bps, fmt_bps, align_right=True,
+    PairColumn("Entry Δ\nbps", entry_worse_bps, fmt_worse_bps, align_right=True,
                group=DIVERGENCE,
                row_color=lambda p: grade(entry_worse_bps(p), ENTRY_AMBER_BPS, ENTRY_RED_BPS),
-               tooltip="(copier entry − trader entry) / trader entry, in basis points"),
+               tooltip="How much worse (or better) the copy's entry price is than the "
+                       "trader's, in basis points: higher for a long, lower for a short "
+                       "is worse"),
     *_both("Liq. price", lambda v: v.liq_price, fmt_price,
            tooltip="Liquidation price (— when there is none or the side is not held)"),
     PairColumn("Liq. Δ\nC − T", lambda p: p.liq_diff, fmt_signed_price, align_right=True,
@@ -223,22 +216,35 @@ PAIR_COLUMNS: list[PairColumn] = [
                group=DIVERGENCE, row_color=utilization_color,
                tooltip="Copier's margin utilization / trader's: 1.00× risks the same share"),
     PairColumn("Why they differ", lambda p: p.why),
-]
+    ]
 
 
 class PairTableModel(RowTableModel):
     """Position pairs keyed by (copy id, symbol), with grouped, tinted side columns."""
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(PAIR_COLUMNS, key=lambda p: (p.copy_id, p.symbol),
+        self.labels: dict[int, str] = {}
+        self.pair_columns = pair_columns(self.copy_label)
+        super().__init__(self.pair_columns, key=lambda p: (p.copy_id, p.symbol),
                          tooltip=lambda p: p.why, parent=parent)
-        self.pair_columns = PAIR_COLUMNS
+
+    def copy_label(self, copy_id: int) -> str:
+        """A copy's label ("Dmitri Averages · Smart · #1"); "#1" until it is known."""
+        return self.labels.get(copy_id, f"#{copy_id}")
+
+    def set_labels(self, labels: dict[int, str]) -> None:
+        if labels != self.labels:
+            self.labels = dict(labels)
+            if self.rows:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, 0))
 
     def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ForegroundRole:
             group = self.pair_columns[section].group
-            return TRADER_INK if group == TRADER else COPIER_INK if group == COPIER else None
+            theme = colors()
+            return (theme.trader_ink if group == TRADER
+                    else theme.copier_ink if group == COPIER else None)
         return super().headerData(section, orientation, role)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -247,8 +253,9 @@ class PairTableModel(RowTableModel):
             if role == Qt.ItemDataRole.ForegroundRole and col.row_color is not None:
                 return col.row_color(self.rows[index.row()])
             if role == Qt.ItemDataRole.BackgroundRole:
-                return (TRADER_TINT if col.group == TRADER
-                        else COPIER_TINT if col.group == COPIER else None)
+                theme = colors()
+                return (theme.trader_tint if col.group == TRADER
+                        else theme.copier_tint if col.group == COPIER else None)
         return super().data(index, role)
 
 
@@ -263,9 +270,9 @@ class RoiChart(QtWidgets.QWidget):
         self.copy_combo = QtWidgets.QComboBox(objectName="roi_copy")
         self.copy_combo.setSizeAdjustPolicy(
             QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.plot = pg.PlotWidget(axisItems={"bottom": DateAxis()})
         self.plot.setObjectName("roi_plot")
-        self.plot.setMinimumSize(320, 140)
+        self.plot.setMinimumSize(320, 110)
         # The view's antialiasing only smooths the axes and the grid, which are straight
         # lines (the curves antialias themselves): without it a redraw costs a third less.
         self.plot.setAntialiasing(False)
@@ -274,10 +281,11 @@ class RoiChart(QtWidgets.QWidget):
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # no "(x0.001)" on percents
         self.plot.setLabel("bottom", "time (UTC)")
         self.plot.addLegend(offset=(8, 8))
-        self.trader_curve = self.plot.plot(name="Trader", pen=pg.mkPen(TRADER_PEN, width=2))
-        self.copier_curve = self.plot.plot(name="Copier (you)",
-                                           pen=pg.mkPen(COPIER_PEN, width=2))
-        self.plot.addItem(pg.InfiniteLine(pos=0, angle=0, pen=pg.mkPen("#afb8c1")))
+        self.trader_curve = self.plot.plot(name="Trader")
+        self.copier_curve = self.plot.plot(name="Copier (you)")
+        self.zero_line = pg.InfiniteLine(pos=0, angle=0)
+        self.plot.addItem(self.zero_line)
+        self.apply_theme()
         top = QtWidgets.QHBoxLayout()
         top.addWidget(QtWidgets.QLabel("ROI since the copy started:"))
         top.addWidget(self.copy_combo)
@@ -285,7 +293,7 @@ class RoiChart(QtWidgets.QWidget):
         self.empty = QtWidgets.QLabel("Your copy's ROI and its trader's appear here "
                                       "once a copy is running.", objectName="roi_empty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: #6e7781")
+        mute(self.empty)
         self.stack = QtWidgets.QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.plot)
@@ -294,6 +302,19 @@ class RoiChart(QtWidgets.QWidget):
         layout.addLayout(top)
         layout.addWidget(self.stack, 1)
         self.copy_combo.currentIndexChanged.connect(self.on_current_index_changed)
+
+    def apply_theme(self) -> None:
+        """Draw the chart in the theme's colours."""
+        theme = colors()
+        style_plot(self.plot)
+        self.trader_curve.setPen(pg.mkPen(theme.trader_pen, width=2))
+        self.copier_curve.setPen(pg.mkPen(theme.copier_pen, width=2))
+        self.zero_line.setPen(pg.mkPen(theme.zero_line))
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.PaletteChange:  # the theme was switched
+            self.apply_theme()
 
     def selected_copy(self) -> int | None:
         data = self.copy_combo.currentData()
@@ -347,10 +368,7 @@ class PositionsPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.model = PairTableModel(self)
         self.table = self._build_table()
-        self.hint = QtWidgets.QLabel(
-            "No open positions. Copy a trader to see its positions next to yours.",
-            objectName="positions_hint")
-        self.hint.setStyleSheet("color: #6e7781")
+        self.hint = mute(QtWidgets.QLabel(NO_POSITIONS, objectName="positions_hint"))
         # The "why" of the selected row (the first when none is), in full: the table's
         # last column is often scrolled out of view on a narrow window.
         self.why = QtWidgets.QLabel(objectName="positions_why")
@@ -396,7 +414,7 @@ class PositionsPanel(QtWidgets.QWidget):
         table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         table.setAlternatingRowColors(False)
         table.setWordWrap(False)
-        table.setMinimumHeight(110)  # header and a few rows, however small the dock
+        table.setMinimumHeight(90)  # header and a few rows, however small the dock
         table.verticalHeader().hide()
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
         table.horizontalHeader().setDefaultAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -421,10 +439,14 @@ class PositionsPanel(QtWidgets.QWidget):
             self._chart_dirty = True
             self._schedule()
 
-    def set_copies(self, labels: Sequence[tuple[int, str]]) -> None:
-        """Name the copies in the chart's picker, e.g. ``[(1, "#1 Alice (smart)")]``."""
+    def set_copies(self, labels: Sequence[tuple[int, str]], active: int = 0) -> None:
+        """Name the copies in the table and the chart's picker, e.g. ``[(1, "Alice ·
+        Smart · #1")]``; ``active`` copies are running (the hint then says they hold
+        nothing yet rather than suggest copying someone)."""
+        self.model.set_labels(dict(labels))
         for copy_id, label in labels:
             self.chart.ensure_copy(copy_id, label, replace=True)
+        self.hint.setText(NO_POSITIONS_YET if active else NO_POSITIONS)
 
     def roi_history(self, copy_id: int) -> list[tuple[int, Decimal, Decimal]]:
         """The kept (ts ms, trader ROI, copier ROI) points of a copy, oldest first."""
@@ -444,8 +466,8 @@ class PositionsPanel(QtWidgets.QWidget):
             if self._fit_due:
                 self._fit_due = False
                 fit_columns(self.table, "-0,000.00")
-            for copy_id, trader in sorted({(p.copy_id, p.trader) for p in pairs}):
-                self.chart.ensure_copy(copy_id, f"#{copy_id} {trader}")
+            for copy_id in sorted({p.copy_id for p in pairs}):
+                self.chart.ensure_copy(copy_id, self.model.copy_label(copy_id))
             self.hint.setVisible(not pairs)
             self._show_why()
         if self._chart_dirty:
@@ -464,7 +486,8 @@ class PositionsPanel(QtWidgets.QWidget):
             self.why.hide()
             return
         pair: PositionPair = self.model.rows[row]
-        self.why.setText(f"<b>Why #{pair.copy_id} {pair.trader} · {pair.symbol} differs:</b> "
+        label = html.escape(self.model.copy_label(pair.copy_id))
+        self.why.setText(f"<b>Why {label} · {pair.symbol} differs:</b> "
                          f"{html.escape(pair.why)}")
         self.why.show()
 

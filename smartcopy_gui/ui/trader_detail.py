@@ -13,49 +13,44 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from ..domain.words import CLOSE_WORDS, copy_status_words, mode_words, words
 from ..session import CopyRow, PositionView
 from ..store.stats import TraderStats
-from .copies_panel import MODE_WORDS, STATUS_WORDS, status_color, words
-from .models import (
-    GREEN,
-    MUTED,
-    RED,
-    Column,
-    RowTableModel,
+from .copies_panel import status_color
+from .models import Column, RowTableModel
+from .qt import Qt, QtCore, QtGui, QtWidgets, Signal, Slot, pg
+from .shared import (
+    DASH,
+    DateAxis,
+    colors,
+    fit_columns,
+    fmt_leverage,
     fmt_money,
     fmt_pct,
     fmt_price,
     fmt_qty,
+    fmt_share,
+    mute,
+    side_color,
     signed_color,
+    style_plot,
 )
-from .positions_panel import fit_columns
-from .qt import Qt, QtGui, QtWidgets, Signal, Slot, pg
-from .trader_list import fmt_share
 
 log = logging.getLogger("smartcopy.ui")
 
-EQUITY_PEN = "#0969da"
-HOW_WORDS = {"close": "Closed", "liquidation": "Liquidated", "cancel": "Cancelled"}
 NO_TRADER = "Select a trader in the list to see its record."
 
 
 def fmt_time(ms: int | None) -> str:
     """A UTC timestamp in ms as "2024-06-01 12:00"."""
     if ms is None:
-        return "—"
+        return DASH
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
 
 
-def side_color(side: str | None) -> QtGui.QColor | None:
-    return GREEN if side == "long" else RED if side == "short" else None
-
-
 def how_color(how: str | None) -> QtGui.QColor | None:
-    return RED if how == "liquidation" else MUTED if how == "cancel" else None
-
-
-def fmt_leverage(value: Decimal | None) -> str:
-    return "—" if value is None else f"{fmt_qty(value)}×"
+    return colors().red if how == "liquidation" else colors().muted if how == "cancel" \
+        else None
 
 
 @dataclass(frozen=True)
@@ -89,13 +84,13 @@ TRADE_COLUMNS = [
     Column("Closed", lambda t: t["closed_ts"], fmt_time, tooltip="UTC"),
     Column("Result", lambda t: t["result"], fmt_money, signed_color, True,
            tooltip="Realized PnL − fees + funding of the position cycle (USDT)"),
-    Column("How", lambda t: t["how"], lambda v: words(HOW_WORDS, v or ""), how_color),
+    Column("How", lambda t: t["how"], lambda v: words(CLOSE_WORDS, v), how_color),
 ]
 
 COPIER_COLUMNS = [
     Column("Copy", lambda r: r.copy_id, lambda v: f"#{v}"),
-    Column("Mode", lambda r: r.mode, lambda v: words(MODE_WORDS, v)),
-    Column("Status", lambda r: r.status, lambda v: words(STATUS_WORDS, v), status_color),
+    Column("Mode", lambda r: r.mode, mode_words),
+    Column("Status", lambda r: r.status, copy_status_words, status_color),
     Column("Investment", lambda r: r.investment, fmt_money, align_right=True),
     Column("Equity", lambda r: r.equity, fmt_money, align_right=True,
            tooltip="Copy wallet plus unrealized PnL (0 once the copy ended)"),
@@ -125,7 +120,7 @@ class TablePane(QtWidgets.QStackedWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.empty = QtWidgets.QLabel(empty_text, objectName=f"{name}_empty")
         self.empty.setWordWrap(True)
-        self.empty.setStyleSheet("color: #6e7781; padding: 12px")
+        mute(self.empty).setContentsMargins(12, 12, 12, 12)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.addWidget(self.empty)
         self.addWidget(self.table)
@@ -143,9 +138,9 @@ class EquityChart(QtWidgets.QStackedWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.plot = pg.PlotWidget(axisItems={"bottom": DateAxis()})
         self.plot.setObjectName("equity_plot")
-        self.plot.setMinimumSize(320, 160)
+        self.plot.setMinimumSize(320, 130)
         # As in the ROI chart: the view's antialiasing only smooths the straight axes and
         # grid (the curve antialiases itself), and costs a third of each redraw.
         self.plot.setAntialiasing(False)
@@ -154,12 +149,23 @@ class EquityChart(QtWidgets.QStackedWidget):
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.setLabel("bottom", "day (UTC)")
         self.plot.setMouseEnabled(x=True, y=False)
-        self.curve = self.plot.plot(pen=pg.mkPen(EQUITY_PEN, width=2), name="Equity")
+        self.curve = self.plot.plot(name="Equity")
+        self.apply_theme()
         self.empty = QtWidgets.QLabel("No equity history yet.", objectName="equity_empty")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: #6e7781")
+        mute(self.empty)
         self.addWidget(self.empty)
         self.addWidget(self.plot)
+
+    def apply_theme(self) -> None:
+        """Draw the chart in the theme's colours."""
+        style_plot(self.plot)
+        self.curve.setPen(pg.mkPen(colors().trader_pen, width=2))
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QtCore.QEvent.Type.PaletteChange:  # the theme was switched
+            self.apply_theme()
 
     def show_curve(self, curve: Sequence[tuple[int, Decimal]]) -> None:
         xs = [ts / 1000 for ts, _ in curve]
@@ -186,7 +192,7 @@ class TraderDetailView(QtWidgets.QWidget):
         font.setBold(True)
         self.title.setFont(font)
         self.subtitle = QtWidgets.QLabel(objectName="trader_subtitle")
-        self.subtitle.setStyleSheet("color: #57606a")
+        mute(self.subtitle)
         self.subtitle.setWordWrap(True)
         self.copy_button = QtWidgets.QPushButton("Copy this trader", objectName="copy_trader")
         self.copy_button.setEnabled(False)
@@ -217,7 +223,7 @@ class TraderDetailView(QtWidgets.QWidget):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([280, 280])  # half and half until the user drags it
-        self.tabs.setMinimumHeight(170)  # a header and a few rows however small the dock
+        self.tabs.setMinimumHeight(140)  # a header and a few rows however small the dock
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(top)
@@ -241,7 +247,6 @@ class TraderDetailView(QtWidgets.QWidget):
                 pane.set_rows([])  # another trader: no row is the same one
         self._trader = stats.trader
         self.title.setText(stats.name)
-        self.title.setToolTip(stats.trader)
         days = "day" if stats.days_active == 1 else "days"
         self.subtitle.setText(
             f"Profit share {fmt_share(Decimal(stats.profit_share))} · "

@@ -13,17 +13,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..store.stats import PERIODS, TraderStats
-from .models import (
-    KEY_ROLE,
-    SORT_ROLE,
-    Column,
-    RowTableModel,
+from .models import KEY_ROLE, SORT_ROLE, Column, RowTableModel
+from .qt import QModelIndex, QSortFilterProxyModel, Qt, QtCore, QtGui, QtWidgets, Signal, Slot
+from .shared import (
+    DASH,
+    fit_columns,
     fmt_money,
     fmt_pct,
+    fmt_share,
+    mute,
+    point_sort_arrows,
     signed_color,
 )
-from .positions_panel import fit_columns
-from .qt import QModelIndex, QSortFilterProxyModel, Qt, QtCore, QtGui, QtWidgets, Signal, Slot
 
 log = logging.getLogger("smartcopy.ui")
 
@@ -69,14 +70,7 @@ def trader_row(stats: TraderStats, days: int) -> TraderRow:
 
 
 def fmt_sharpe(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
-def fmt_share(value: Decimal | None) -> str:
-    """A rate such as 0.1 as "10%" (decimals only when it has them)."""
-    if value is None:
-        return "—"
-    return f"{(value * 100).normalize():f}%"
+    return DASH if value is None else f"{value:.2f}"
 
 
 TRADER_COLUMNS = [
@@ -242,7 +236,8 @@ class TraderListView(QtWidgets.QWidget):
         self._selected: str | None = None
         self._fit_due = False
         self.model = RowTableModel(TRADER_COLUMNS, key=lambda r: r.trader,
-                                   tooltip=lambda r: f"{r.name} ({r.trader})", parent=self)
+                                   tooltip=lambda r: f"{r.name}: Enter or Copy to copy this trader",
+                                   parent=self)
         self.proxy = TraderFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.period_switch = PeriodSwitch(parent=self)
@@ -253,7 +248,7 @@ class TraderListView(QtWidgets.QWidget):
         self.copy_delegate = CopyButtonDelegate(self)
         self.table = self._build_table()
         self.status = QtWidgets.QLabel(objectName="traders_status")
-        self.status.setStyleSheet("color: #6e7781")
+        mute(self.status)
 
         top = QtWidgets.QHBoxLayout()
         top.addWidget(QtWidgets.QLabel("Window:"))
@@ -272,12 +267,17 @@ class TraderListView(QtWidgets.QWidget):
         self.copy_delegate.clicked.connect(self.on_copy_delegate_clicked)
         self.table.selectionModel().currentRowChanged.connect(self.on_current_row_changed)
         self.model.rowsInserted.connect(self.on_model_rows_inserted)
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):  # Enter on a row: copy it
+            shortcut = QtGui.QShortcut(QtGui.QKeySequence(key), self.table)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(self.on_enter_activated)
         self._update_status()
 
     def _build_table(self) -> QtWidgets.QTableView:
         table = QtWidgets.QTableView(objectName="traders_table")
         table.setModel(self.proxy)
         table.setSortingEnabled(True)
+        point_sort_arrows(table)
         table.sortByColumn(TRADER_COLUMNS.index(self._column("ROI")),
                            Qt.SortOrder.DescendingOrder)
         table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
@@ -322,6 +322,11 @@ class TraderListView(QtWidgets.QWidget):
             return None
         return str(self.proxy.index(0, 0).data(KEY_ROLE))
 
+    def focus_search(self) -> None:
+        """Put the cursor in the search box, its text selected (Ctrl+F)."""
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
     def select_trader(self, trader: str) -> None:
         """Make ``trader`` the current row (emits ``trader_selected`` if it changed)."""
         for row in range(self.proxy.rowCount()):
@@ -347,6 +352,14 @@ class TraderListView(QtWidgets.QWidget):
         trader = index.data(KEY_ROLE)
         if trader is not None:
             log.info("copy requested from the trader list: %s", trader)
+            self.copy_requested.emit(str(trader))
+
+    @Slot()
+    def on_enter_activated(self) -> None:
+        current = self.table.currentIndex()
+        trader = current.data(KEY_ROLE) if current.isValid() else None
+        if trader is not None:
+            log.info("copy requested with Enter in the trader list: %s", trader)
             self.copy_requested.emit(str(trader))
 
     @Slot(QModelIndex, QModelIndex)

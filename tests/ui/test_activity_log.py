@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
@@ -12,12 +11,11 @@ from smartcopy_gui.ui import activity_log
 from smartcopy_gui.ui.activity_log import ActivityLog
 from smartcopy_gui.ui.qt import Qt
 
-SHOTS = Path("/tmp/ui-shots")
 # The offscreen platform warns on every show(); it says nothing about the widget.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
 T0 = 1_717_243_200_000  # 2024-06-01T12:00:00Z
-LABELS = [(1, "#1 Alice (smart)"), (2, "#2 Bob (fixed_amount)")]
+LABELS = [(1, "Alice · Smart · #1"), (2, "Bob · Fixed amount · #2")]
 
 
 def outcome(seq, copy_id, status, reason=None, action="open", symbol="BTCUSDT",
@@ -59,22 +57,26 @@ def column(log: ActivityLog, header: str) -> list[str]:
 def test_rows_show_time_reason_in_words_and_keep_order(log):
     assert column(log, "Time (UTC)")[:2] == ["2024-06-01T12:00:00.500Z",
                                              "2024-06-01T12:00:01.000Z"]
-    assert column(log, "Copy")[:2] == ["#1 Alice (smart)", "#2 Bob (fixed_amount)"]
-    assert column(log, "Status") == ["copied", "copied (min. qty)", "skipped", "skipped",
-                                     "copied (reduced)", "done"]
+    assert column(log, "Copy")[:2] == ["Alice · Smart · #1", "Bob · Fixed amount · #2"]
+    assert column(log, "Status") == ["Copied", "Copied at min. qty", "Skipped", "Skipped",
+                                     "Copied, reduced", "Done"]
     assert column(log, "Reason")[2:4] == [
-        "the price moved beyond the slippage limit",
-        "the copy account could not afford the minimum quantity"]
+        "The price moved beyond the slippage limit",
+        "The copy account could not afford the minimum quantity"]
     assert column(log, "Qty")[2] == "—"
     assert log.count_label.text() == "6 outcomes"
 
     log.append([outcome(7, 1, "copied", action="close")])
-    assert column(log, "Action")[-1] == "close"
+    assert column(log, "Action")[-1] == "Close"
+    # Copies are named, never by a trader id ("t-alice").
+    assert not any("t-" in text for r in range(log.table.model().rowCount())
+                   for text in [log.table.model().index(r, c).data()
+                                for c in range(log.table.model().columnCount())])
 
 
 def test_filter_by_copy(qtbot, log):
-    log.copy_combo.setCurrentIndex(log.copy_combo.findText("#2 Bob (fixed_amount)"))
-    assert column(log, "Copy") == ["#2 Bob (fixed_amount)"] * 3
+    log.copy_combo.setCurrentIndex(log.copy_combo.findText("Bob · Fixed amount · #2"))
+    assert column(log, "Copy") == ["Bob · Fixed amount · #2"] * 3
     assert log.count_label.text() == "3 of 6 outcomes"
 
     log.append([outcome(7, 1, "copied"), outcome(8, 2, "copied")])  # the filter holds
@@ -84,10 +86,10 @@ def test_filter_by_copy(qtbot, log):
 
 def test_filter_by_status_and_both(qtbot, log):
     log.status_combo.setCurrentIndex(log.status_combo.findText("Skipped"))
-    assert column(log, "Reason") == ["the price moved beyond the slippage limit",
-                                     "the copy account could not afford the minimum quantity"]
-    log.copy_combo.setCurrentIndex(log.copy_combo.findText("#1 Alice (smart)"))
-    assert column(log, "Reason") == ["the price moved beyond the slippage limit"]
+    assert column(log, "Reason") == ["The price moved beyond the slippage limit",
+                                     "The copy account could not afford the minimum quantity"]
+    log.copy_combo.setCurrentIndex(log.copy_combo.findText("Alice · Smart · #1"))
+    assert column(log, "Reason") == ["The price moved beyond the slippage limit"]
     log.copy_combo.setCurrentIndex(0)  # All copies
     log.status_combo.setCurrentIndex(0)  # All statuses
     assert len(column(log, "Copy")) == 6
@@ -101,9 +103,9 @@ def test_status_filter_offers_every_status(log):
 def test_new_copies_join_the_filter_once(log):
     log.set_copies(LABELS)
     assert log.copy_combo.count() == 3
-    log.set_copies([*LABELS, (3, "#3 Carol (smart)")])
+    log.set_copies([*LABELS, (3, "Carol · Smart · #3")])
     assert [log.copy_combo.itemText(i) for i in range(log.copy_combo.count())] == [
-        "All copies", "#1 Alice (smart)", "#2 Bob (fixed_amount)", "#3 Carol (smart)"]
+        "All copies", "Alice · Smart · #1", "Bob · Fixed amount · #2", "Carol · Smart · #3"]
 
 
 def test_export_csv_writes_the_filtered_rows(log, tmp_path):
@@ -115,12 +117,11 @@ def test_export_csv_writes_the_filtered_rows(log, tmp_path):
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     assert rows == [
-        ["Time (UTC)", "Copy", "Trader", "Symbol", "Action", "Status", "Qty", "Price",
-         "Reason"],
-        ["2024-06-01T12:00:01.500Z", "#1 Alice (smart)", "t-alice", "BTCUSDT", "open",
-         "skipped", "", "", "the price moved beyond the slippage limit"],
-        ["2024-06-01T12:00:02.000Z", "#2 Bob (fixed_amount)", "t-bob", "BTCUSDT", "open",
-         "skipped", "", "", "the copy account could not afford the minimum quantity"],
+        ["Time (UTC)", "Copy", "Symbol", "Action", "Status", "Qty", "Price", "Reason"],
+        ["2024-06-01T12:00:01.500Z", "Alice · Smart · #1", "BTCUSDT", "Open",
+         "Skipped", "", "", "The price moved beyond the slippage limit"],
+        ["2024-06-01T12:00:02.000Z", "Bob · Fixed amount · #2", "BTCUSDT", "Open",
+         "Skipped", "", "", "The copy account could not afford the minimum quantity"],
     ]
 
 
@@ -170,8 +171,7 @@ def test_newest_row_stays_in_view_unless_the_user_scrolled_up(qtbot, log):
     assert log.table.verticalScrollBar().value() == 0
 
 
-def test_renders_to_png(qtbot, log):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def test_draws_every_column_unclipped(qtbot, log, tmp_path):
     more = [outcome(10 + i, 1 + i % 2, "copied", action=("open", "close")[i % 2],
                     symbol=("SOLUSDT", "BTCUSDT")[i % 2], qty="12.5", price="145.21")
             for i in range(6)]
@@ -181,15 +181,21 @@ def test_renders_to_png(qtbot, log):
     log.show()
     qtbot.waitExposed(log)
     qtbot.wait(50)
-    path = SHOTS / "activity_log.png"
-    assert log.grab().save(str(path))
+    path = tmp_path / "activity_log.png"
+    assert log.grab().save(str(path)) and path.stat().st_size > 10_000
+    # Every cell's text fits its column (the last one stretches): no "skip…".
+    model, header = log.table.model(), log.table.horizontalHeader()
+    for c in range(model.columnCount() - 1):
+        widest = max(log.table.fontMetrics().horizontalAdvance(model.index(r, c).data())
+                     for r in range(model.rowCount()))
+        assert widest < header.sectionSize(c), model.headerData(c, Qt.Orientation.Horizontal)
 
 
 def test_a_renamed_copy_label_is_shown_whole(qtbot, log):
     log.show()
-    long_label = "#2 Bob the Builder, swing trading with patience (Fixed amount)"
+    long_label = "Bob the Builder, swing trading with patience · Fixed amount · #2"
     log.set_copies([LABELS[0], (2, long_label)])
-    bob = column(log, "Trader").index("t-bob")
+    bob = column(log, "Copy").index(long_label)
     index = log.table.model().index(bob, 1)
     assert index.data() == long_label
     needed = log.table.fontMetrics().horizontalAdvance(long_label)
@@ -200,10 +206,25 @@ def test_labels_named_before_the_first_rows_are_not_elided(qtbot):
     widget = ActivityLog()
     qtbot.addWidget(widget)
     widget.resize(1200, 360)
-    long_label = "#2 Bob the Builder, swing trading with patience (Fixed amount)"
+    long_label = "Bob the Builder, swing trading with patience · Fixed amount · #2"
     widget.set_copies([LABELS[0], (2, long_label)])
     widget.append([ROWS[0]])  # copy 1's row first: sizing must not shrink copy 2's label
     widget.append([ROWS[1]])
     widget.show()
     needed = widget.table.fontMetrics().horizontalAdvance(long_label)
     assert widget.table.horizontalHeader().sectionSize(1) > needed
+
+
+def test_a_status_that_arrives_later_is_not_elided(qtbot):
+    widget = ActivityLog()
+    qtbot.addWidget(widget)
+    widget.set_copies(LABELS)
+    widget.append([ROWS[0]])  # sized on a "Copied" row
+    widget.append([outcome(9, 1, "copied_min_qty", action="liquidation")])
+    widget.show()
+    model, header = widget.table.model(), widget.table.horizontalHeader()
+    for header_text in ("Action", "Status"):
+        c = [model.headerData(i, Qt.Orientation.Horizontal)
+             for i in range(model.columnCount())].index(header_text)
+        text = model.index(1, c).data()
+        assert widget.table.fontMetrics().horizontalAdvance(text) < header.sectionSize(c), text

@@ -44,9 +44,10 @@ from smartcopy_gui.ui.copy_wizard import (  # noqa: E402
     CopyWizard,
 )
 from smartcopy_gui.ui.main_window import DepositDialog, MainWindow  # noqa: E402
-from smartcopy_gui.ui.models import KEY_ROLE, fmt_money, fmt_qty  # noqa: E402
+from smartcopy_gui.ui.models import KEY_ROLE  # noqa: E402
 from smartcopy_gui.ui.positions_panel import fmt_position  # noqa: E402
 from smartcopy_gui.ui.qt import QSettings, Qt, QtCore, QtWidgets  # noqa: E402
+from smartcopy_gui.ui.shared import fmt_balance, fmt_money, fmt_qty  # noqa: E402
 from smartcopy_gui.ui.trader_list import COPY_COLUMN  # noqa: E402
 from tests.ui.app_process import finish, launch  # noqa: E402
 
@@ -199,7 +200,7 @@ class Flow:
         return D(text.removeprefix("Contract balance: ").removesuffix(" USDT").replace(",", ""))
 
     async def balance_shows(self, amount: D, what: str) -> None:
-        expected = f"Contract balance: {fmt_money(amount)} USDT"
+        expected = f"Contract balance: {fmt_balance(amount)} USDT"
         try:
             await until(lambda: self.balance_text() == expected, what=what)
         except AssertionError:
@@ -320,9 +321,11 @@ def test_deposit_then_copy_a_trader_by_clicking_through_the_wizard(flow):
         dialog = await flow.modal(DepositDialog)
         ok = dialog.buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
         assert not ok.isEnabled()
-        flow.type_into(dialog.findChild(QtWidgets.QLineEdit, "deposit_amount"), "5,000")
+        flow.type_into(dialog.findChild(QtWidgets.QLineEdit, "deposit_amount"), "5000")
         flow.click(ok)
         await flow.balance_shows(start + 5000, "the deposit")
+        assert window.statusBar().currentMessage() == \
+            "Deposited 5,000 USDT into your contract account"
 
         # Select the trader, then its Copy button.
         await until(lambda: window.trader_list.model.rowCount() == 10, what="the traders")
@@ -342,14 +345,14 @@ def test_deposit_then_copy_a_trader_by_clicking_through_the_wizard(flow):
         flow.click(wizard.next_button())
         assert wizard.currentId() == AMOUNT_PAGE
         assert wizard.findChild(QtWidgets.QLabel, "balance_hint").text().startswith(
-            f"Contract balance: {fmt_money(start + 5000)} USDT")
+            f"Contract balance: {fmt_balance(start + 5000)} USDT")
         assert not wizard.next_button().isEnabled()  # no investment yet
         flow.type_into(wizard.findChild(QtWidgets.QLineEdit, "investment"), "1000")
         assert wizard.findChild(QtWidgets.QLabel, "investment_error").text() == ""
         flow.click(wizard.next_button())
         assert wizard.currentId() == CONFIRM_PAGE
         summary = wizard.confirm_page.summary_text()
-        assert f"Copy {TRADER_NAME} with Smart Copy" in summary
+        assert f"Copy {TRADER_NAME} in Smart mode" in summary
         assert (f"1,000 USDT, moved from your contract balance "
                 f"({start + 5000:,.0f} USDT)") in summary
         assert wizard.confirm_button().text() == "Confirm"
@@ -363,11 +366,11 @@ def test_deposit_then_copy_a_trader_by_clicking_through_the_wizard(flow):
         assert (copy.trader, copy.mode, copy.status, copy.investment) == \
             (TRADER, "smart", "active", D(1000))
         await flow.balance_shows(start + 5000 - 1000, "the investment leaving")
-        assert window.statusBar().currentMessage() == f"Now copying {TRADER}"
+        assert window.statusBar().currentMessage() == f"Now copying {TRADER_NAME}"
         copies_model = window.copies.model
         assert copies_model.rowCount() == 1
-        assert [copies_model.index(0, c).data() for c in range(4)] == \
-            [f"#{copy.copy_id}", TRADER_NAME, "Smart", "Active"]
+        assert [copies_model.index(0, c).data() for c in range(2)] == \
+            [f"{TRADER_NAME} · Smart · #{copy.copy_id}", "Active"]
 
         # The world runs to the trader's next trade: the copy's rows appear live.
         positions = window.positions
@@ -387,7 +390,7 @@ def test_deposit_then_copy_a_trader_by_clicking_through_the_wizard(flow):
 
         cells = await until(shown, what="the copy's position in the live positions panel")
         assert positions.model.rowCount() >= 1
-        assert cells["Copy"] == f"#{copy.copy_id} {TRADER}"
+        assert cells["Copy"] == f"{TRADER_NAME} · Smart · #{copy.copy_id}"
         assert cells["Qty\ncopier"] == fmt_qty(pair.copier_pos.qty)
         assert cells["Position\ncopier"] == fmt_position(pair.copier_pos)
         assert cells["Entry\ncopier"] != "—"
@@ -463,7 +466,7 @@ def test_copying_an_already_copied_trader_explains_and_cannot_be_confirmed(flow)
         refusal = wizard.findChild(QtWidgets.QLabel, "mode_refusal")
         assert refusal.isVisible()
         assert refusal.text() == (
-            f"You already copy {TRADER_NAME} in Smart Copy mode. Mode switching during an "
+            f"You already copy {TRADER_NAME} in Smart mode. Mode switching during an "
             f"active copy is not supported: the copy must be cancelled first (Copies "
             f"panel → Cancel copy).")
         radios = {m: wizard.findChild(QtWidgets.QRadioButton, f"mode_{m}")
@@ -616,7 +619,7 @@ def test_closing_saves_the_world_and_reopening_resumes_it(flow, qapp):
         assert not window.findChild(QtWidgets.QProgressBar, "backfill_progress").isVisible()
         [copy] = update.snapshot.copies
         assert (copy.trader, copy.status) == (TRADER, "active")
-        assert window.balance.text() == f"Contract balance: {fmt_money(balance)} USDT"
+        assert window.balance.text() == f"Contract balance: {fmt_balance(balance)} USDT"
 
     quits = qapp.quitOnLastWindowClosed()
     qapp.setQuitOnLastWindowClosed(False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,6 @@ from smartcopy_gui.session import CopyRow
 from smartcopy_gui.ui.copies_panel import CopiesPanel
 from smartcopy_gui.ui.qt import Qt, QtWidgets
 
-SHOTS = Path("/tmp/ui-shots")
 # The offscreen platform warns on every show(); it says nothing about the widget.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -50,10 +48,20 @@ def button(box: QtWidgets.QMessageBox, text: str) -> QtWidgets.QAbstractButton:
 
 
 def test_copies_show_their_money(panel):
-    assert texts(panel, 0) == ["#1", "Alice", "Smart", "Active", "1,000.00", "1,123.45",
+    assert texts(panel, 0) == ["Alice · Smart · #1", "Active", "1,000.00", "1,123.45",
                                "123.45", "+12.35%", "0.00"]
-    assert texts(panel, 1) == ["#2", "Bob", "Fixed amount", "Cancelled", "500.00", "0.00",
+    assert texts(panel, 1) == ["Bob · Fixed amount · #2", "Cancelled", "500.00", "0.00",
                                "-42.10", "-8.42%", "457.90"]
+
+
+def test_a_copy_that_ends_shows_its_status_whole(qtbot):
+    widget = CopiesPanel()
+    qtbot.addWidget(widget)
+    widget.set_copies([ALICE])  # sized while "Active"
+    widget.set_copies([replace(ALICE, status="cancelled")])
+    widget.show()
+    width = widget.table.horizontalHeader().sectionSize(1)
+    assert widget.table.fontMetrics().horizontalAdvance("Cancelled") < width  # not "Can…"
 
 
 def test_cancel_is_enabled_only_for_an_active_selected_copy(qtbot, panel):
@@ -108,8 +116,7 @@ def test_show_released_tells_the_amount(qtbot, panel):
     assert "Released 1,118.20 USDT" in panel.status.text()  # kept after the message
 
 
-def test_renders_to_png(qtbot, panel):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def test_draws_every_cell_unclipped(qtbot, panel, tmp_path):
     carol = CopyRow(3, "t-carol", "Carol the Scalper", "fixed_ratio", "active", D(25000),
                     D("24380.12"), D("-619.88"), D("-0.0248"), D(0))
     panel.set_copies([ALICE, BOB, carol])
@@ -117,12 +124,19 @@ def test_renders_to_png(qtbot, panel):
     panel.show_released("Bob", D("457.90"))
     panel.released_box.close()
     qtbot.wait(50)
-    path = SHOTS / "copies_panel.png"
-    assert panel.grab().save(str(path))
+    path = tmp_path / "copies_panel.png"
+    assert panel.grab().save(str(path)) and path.stat().st_size > 5_000
+    model, header = panel.table.model(), panel.table.horizontalHeader()
+    for c in range(model.columnCount()):  # no "Can…" for Cancelled
+        for r in range(model.rowCount()):
+            text = model.index(r, c).data()
+            assert panel.table.fontMetrics().horizontalAdvance(text) < header.sectionSize(c), \
+                text
 
     click_row(qtbot, panel, 0)
     qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitExposed(panel.confirm_box)
     qtbot.wait(50)
-    assert panel.confirm_box.grab().save(str(SHOTS / "copies_confirm_cancel.png"))
+    assert panel.confirm_box.grab().save(str(tmp_path / "confirm.png"))
+    assert "Carol" not in panel.confirm_box.text() and "Alice" in panel.confirm_box.text()
     panel.confirm_box.close()

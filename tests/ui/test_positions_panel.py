@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 
 from smartcopy_gui.session import PositionPair, PositionView
 from smartcopy_gui.ui import positions_panel as pp
-from smartcopy_gui.ui.models import AMBER, GREEN, RED
 from smartcopy_gui.ui.positions_panel import PositionsPanel
 from smartcopy_gui.ui.qt import Qt
+from smartcopy_gui.ui.shared import LIGHT
 
-SHOTS = Path("/tmp/ui-shots")
+GREEN, AMBER, RED = LIGHT.green, LIGHT.amber, LIGHT.red
+LABELS = [(1, "Alice Trend · Smart · #1"), (2, "Bob Scalps · Fixed amount · #2")]
 # The offscreen platform warns on every show(); it says nothing about the widget.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -73,6 +73,7 @@ def panel(qtbot):
 
 
 def show_pairs(qtbot, panel, pairs):
+    panel.set_copies(LABELS, active=2)
     panel.update_pairs(pairs)
     qtbot.waitUntil(lambda: panel.table.model().rowCount() == len(pairs), timeout=2000)
 
@@ -80,7 +81,7 @@ def show_pairs(qtbot, panel, pairs):
 def test_both_sides_are_shown_side_by_side(qtbot, panel):
     show_pairs(qtbot, panel, [btc_pair()])
 
-    assert cell(panel, 0, "Copy") == "#1 alice"
+    assert cell(panel, 0, "Copy") == "Alice Trend · Smart · #1"  # its name, never its id
     assert cell(panel, 0, "Position\ntrader") == "long 20× cross"
     assert cell(panel, 0, "Position\ncopier") == "long 20× cross"
     assert cell(panel, 0, "Qty\ntrader") == "0.5"
@@ -100,7 +101,7 @@ def test_divergence_numbers_and_colours(qtbot, panel):
     show_pairs(qtbot, panel, [btc_pair()])
     fg = Qt.ItemDataRole.ForegroundRole
 
-    assert cell(panel, 0, "Entry Δ\nbps") == "+10.0"
+    assert cell(panel, 0, "Entry Δ\nbps") == "10.0 worse"
     assert cell(panel, 0, "Entry Δ\nbps", fg) == AMBER  # 10 bps worse: beyond 5, within 20
     assert cell(panel, 0, "Util.\nC / T") == "2.00×"
     assert cell(panel, 0, "Util.\nC / T", fg) == AMBER
@@ -124,8 +125,20 @@ def test_divergence_turns_red_and_green_at_the_thresholds(qtbot, panel):
     panel.update_pairs([short])
     qtbot.waitUntil(lambda: cell(panel, 0, "ROI Δ\npp") == "+1.00", timeout=2000)
     # A short that sold 3 bps higher did better; its liquidation price is further away.
+    assert cell(panel, 0, "Entry Δ\nbps") == "3.0 better"
     assert [cell(panel, 0, h, fg) for h in ("Entry Δ\nbps", "Util.\nC / T", "Liq. Δ\nC − T",
                                             "ROI Δ\npp")] == [GREEN, GREEN, GREEN, GREEN]
+
+
+def test_a_worse_entry_reads_the_same_for_a_long_and_a_short(qtbot, panel):
+    # The long paid 2 bps more, the short sold 2 bps lower: both filled worse.
+    long_ = replace(btc_pair(), entry_diff_bps=D(2))
+    short = replace(btc_pair(), copy_id=2,
+                    copier_pos=replace(btc_pair().copier_pos, side="short"),
+                    trader_pos=replace(btc_pair().trader_pos, side="short"),
+                    entry_diff_bps=D(-2))
+    show_pairs(qtbot, panel, [long_, short])
+    assert [cell(panel, r, "Entry Δ\nbps") for r in range(2)] == ["2.0 worse", "2.0 worse"]
 
 
 def test_row_tooltip_is_why(qtbot, panel):
@@ -161,9 +174,10 @@ def test_with_no_row_picked_the_reason_follows_the_chart_s_copy(qtbot, panel):
     panel.add_roi_sample(1, 1_000, D(0), D(0))
     panel.add_roi_sample(2, 1_000, D(0), D(0))
     panel.select_copy(2)
-    assert "#2 bob" in panel.why.text() and bob.why in panel.why.text()
+    assert "Bob Scalps · Fixed amount · #2" in panel.why.text() and bob.why in panel.why.text()
     panel.select_copy(1)
-    assert "#1 alice" in panel.why.text() and btc_pair().why in panel.why.text()
+    assert "Alice Trend · Smart · #1" in panel.why.text()
+    assert btc_pair().why in panel.why.text()
 
 
 def test_missing_side_shows_dash_and_the_reason(qtbot, panel):
@@ -238,12 +252,12 @@ def test_roi_chart_shows_the_selected_copys_samples(qtbot, panel):
     qtbot.waitExposed(panel)
 
     table = panel.table
-    bob_row = next(r for r in range(2) if cell(panel, r, "Copy") == "#2 bob")
+    bob_row = next(r for r in range(2) if cell(panel, r, "Copy") == LABELS[1][1])
     rect = table.visualRect(table.model().index(bob_row, 2))
     with qtbot.waitSignal(panel.copy_selected, timeout=2000) as blocker:
         qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert blocker.args == [2]
-    assert panel.chart.copy_combo.currentText() == "#2 bob"
+    assert panel.chart.copy_combo.currentText() == LABELS[1][1]
 
     xs, trader_y = panel.chart.trader_curve.getData()
     _, copier_y = panel.chart.copier_curve.getData()
@@ -260,12 +274,12 @@ def test_roi_chart_shows_the_selected_copys_samples(qtbot, panel):
 def test_picking_a_copy_in_the_combo_selects_it(qtbot, panel):
     panel.add_roi_sample(1, 1_000, D("0.01"), D("0.02"))
     panel.add_roi_sample(3, 1_000, D("0.03"), D("0.04"))
-    panel.set_copies([(1, "#1 Alice (smart)"), (3, "#3 Carol (fixed_amount)")])
+    panel.set_copies([(1, "Alice · Smart · #1"), (3, "Carol · Fixed amount · #3")])
     assert panel.selected_copy() == 1
     with qtbot.waitSignal(panel.copy_selected, timeout=1000) as blocker:
         panel.chart.copy_combo.setCurrentIndex(1)
     assert blocker.args == [3]
-    assert panel.chart.copy_combo.currentText() == "#3 Carol (fixed_amount)"
+    assert panel.chart.copy_combo.currentText() == "Carol · Fixed amount · #3"
     assert list(panel.chart.copier_curve.getData()[1]) == pytest.approx([4])
 
 
@@ -283,8 +297,18 @@ def test_empty_panel_tells_the_user_why(qtbot, panel):
     assert "Copy a trader" in panel.hint.text()
 
 
-def test_renders_to_png(qtbot, panel):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def test_the_copy_a_trader_hint_goes_once_a_copy_exists(qtbot, panel):
+    panel.show()
+    panel.set_copies(LABELS[:1], active=1)  # copying, but the trader holds nothing yet
+    panel.flush()
+    assert panel.hint.isVisible()
+    assert "Copy a trader" not in panel.hint.text()
+    assert "no positions right now" in panel.hint.text()
+    show_pairs(qtbot, panel, [btc_pair()])
+    assert not panel.hint.isVisible()
+
+
+def test_draws_the_table_and_the_chart(qtbot, panel, tmp_path):
     sol = pair(copy_id=2, trader="bob", symbol="SOLUSDT",
                tv=view(side="short", leverage=D(5), qty=D(100), entry=D("145.20"),
                        liq_price=D("171.30"), upnl=D("-120.00"), roi=D("-0.0413"),
@@ -304,6 +328,14 @@ def test_renders_to_png(qtbot, panel):
     panel.show()
     qtbot.waitExposed(panel)
     qtbot.wait(50)
-    path = SHOTS / "positions_panel.png"
-    assert panel.grab().save(str(path))
-    assert path.stat().st_size > 10_000
+    path = tmp_path / "positions_panel.png"
+    image = panel.grab().toImage()
+    assert image.save(str(path)) and path.stat().st_size > 10_000
+    # The chart draws both curves in their pens' colours, the table its tinted columns.
+    chart = panel.chart.plot.grab().toImage()
+    drawn = {chart.pixelColor(x, y).name() for x in range(chart.width())
+             for y in range(0, chart.height(), 2)}
+    assert {LIGHT.trader_pen, LIGHT.copier_pen} <= drawn
+    table = panel.table.viewport().grab().toImage()
+    cells = {table.pixelColor(x, 5).name() for x in range(table.width())}
+    assert {LIGHT.trader_tint.name(), LIGHT.copier_tint.name()} <= cells

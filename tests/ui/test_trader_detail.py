@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 
 from smartcopy_gui.session import CopyRow, PositionView
 from smartcopy_gui.store.stats import PeriodStats, TraderStats
-from smartcopy_gui.ui.qt import Qt
+from smartcopy_gui.ui.qt import Qt, QtGui
+from smartcopy_gui.ui.shared import LIGHT
 from smartcopy_gui.ui.trader_detail import TraderDetailView
 
-SHOTS = Path("/tmp/ui-shots")
 # The offscreen platform warns on every show(); it says nothing about the widget.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -116,14 +115,39 @@ def test_copy_this_trader_emits_the_trader(qtbot, view):
     assert blocker.args == ["t-alice"]
 
 
-def test_renders_to_png(qtbot, view):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def test_draws_the_curve_and_each_tab(qtbot, view, tmp_path):
     view.show_trader(STATS, CURVE, POSITIONS, TRADES, COPIERS)
-    qtbot.wait(50)
-    assert view.grab().save(str(SHOTS / "trader_detail.png"))
-    view.tabs.setCurrentIndex(1)
-    qtbot.wait(20)
-    assert view.grab().save(str(SHOTS / "trader_detail_trades.png"))
-    view.tabs.setCurrentIndex(2)
-    qtbot.wait(20)
-    assert view.grab().save(str(SHOTS / "trader_detail_copiers.png"))
+    path = tmp_path / "trader_detail.png"
+    assert view.grab().save(str(path)) and path.stat().st_size > 10_000
+    chart = view.chart.plot.grab().toImage()
+    drawn = {chart.pixelColor(x, y).name() for x in range(chart.width())
+             for y in range(0, chart.height(), 2)}
+    assert LIGHT.trader_pen in drawn  # the equity curve is drawn in its pen
+    for tab, table in enumerate((view.positions.table, view.trades.table,
+                                 view.copiers.table)):
+        view.tabs.setCurrentIndex(tab)
+        assert table.isVisible() and table.model().rowCount() == 2
+        model, header = table.model(), table.horizontalHeader()
+        for c in range(model.columnCount() - 1):  # the last one stretches
+            for r in range(2):
+                text = model.index(r, c).data()
+                assert table.fontMetrics().horizontalAdvance(text) < header.sectionSize(c), \
+                    text
+
+
+def test_date_labels_never_overlap(qtbot, view):
+    curve = [(T0 + i * DAY, D(10000) + D(i % 7)) for i in range(92)]  # Jan to April
+    view.show_trader(STATS, curve, [], [], [])
+    for width in (520, 900, 1400):
+        view.resize(width, 620)
+        axis = view.chart.plot.getAxis("bottom")
+        image = view.chart.plot.grab().toImage()
+        painter = QtGui.QPainter(image)
+        try:
+            _, _, texts = axis.generateDrawSpecs(painter)
+        finally:
+            painter.end()
+        rects = [spec[0] for spec in texts]
+        assert len(rects) >= 3, width  # still labelled
+        assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:]), \
+            (width, [spec[2] for spec in texts])

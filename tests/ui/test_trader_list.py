@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 from smartcopy_gui.store.stats import PeriodStats, TraderStats
 from smartcopy_gui.ui.qt import Qt, QtCore
+from smartcopy_gui.ui.shared import LIGHT
 from smartcopy_gui.ui.trader_list import COPY_COLUMN, TraderListView
 
-SHOTS = Path("/tmp/ui-shots")
 # The offscreen platform warns on every show(); it says nothing about the widget.
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
 
@@ -22,10 +21,16 @@ def period(days: int, roi: str | None, pnl: str, win: str | None = "0.5",
                        max_drawdown=drawdown, sharpe=sharpe)
 
 
+# The PnL of each ROI for a trader who started every window with 10,000 USDT.
+PNL = {"0.02": "200", "0.09": "900", "1.00": "10000", "-0.05": "-500", "0.10": "1000",
+       "0.20": "2000", "0.07": "700", "-0.15": "-1500", "0.01": "100", "-0.30": "-3000",
+       "0.05": "500", "0.3": "3000"}
+
+
 def trader(trader_id: str, name: str, roi7: str, roi30: str, roi90: str,
            copiers: int = 3) -> TraderStats:
     """A trader whose PnL in each window is its ROI × 10,000."""
-    periods = {days: period(days, roi, str(round(float(roi) * 10_000, 2)))
+    periods = {days: period(days, roi, PNL.get(roi, "0"))
                for days, roi in ((7, roi7), (30, roi30), (90, roi90))}
     return TraderStats(trader=trader_id, name=name, equity="10500", balance="10000",
                        aum="25000.5", copiers=copiers, profit_share="0.1",
@@ -94,8 +99,8 @@ def test_roi_and_pnl_are_green_or_red(view):
     roi = headers(view).index("ROI")
     colors = {model.index(r, 0).data(): model.index(r, roi).data(Qt.ItemDataRole.ForegroundRole)
               for r in range(model.rowCount())}
-    assert colors["Alice"].name() == "#1a7f37"
-    assert colors["Dave"].name() == "#cf222e"
+    assert colors["Alice"] == LIGHT.green
+    assert colors["Dave"] == LIGHT.red
 
 
 def test_sorting_by_roi_is_numeric_both_ways(qtbot, view):
@@ -184,11 +189,53 @@ def test_selection_emits_and_survives_updates(qtbot, view):
     assert column(view, "Copiers")[order_before.index("Bob the Builder")] == "9"
 
 
-def test_renders_to_png(qtbot, view):
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def test_draws_every_column_unclipped(qtbot, view, tmp_path):
     many = TRADERS + [trader(f"t-{i}", f"Trader {i}", "0.01", f"0.0{i}", "0.3", copiers=i)
                       for i in range(1, 6)]
     view.set_traders(many)
     click_cell(qtbot, view, 1, 0)
     qtbot.wait(50)
-    assert view.grab().save(str(SHOTS / "trader_list.png"))
+    assert view.grab().save(str(tmp_path / "trader_list.png"))
+    model, header = view.table.model(), view.table.horizontalHeader()
+    for c in range(model.columnCount()):
+        for r in range(model.rowCount()):
+            text = model.index(r, c).data()
+            assert view.table.fontMetrics().horizontalAdvance(text) < header.sectionSize(c), \
+                text
+
+
+def test_enter_on_a_row_copies_its_trader(qtbot, view):
+    row = column(view, "Trader").index("Carol")
+    click_cell(qtbot, view, row, 0)
+    with qtbot.waitSignal(view.copy_requested) as blocker:
+        qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    assert blocker.args == ["t-carol"]
+
+
+def test_focus_search_puts_the_cursor_in_the_search_box(qtbot, view):
+    view.search.setText("bob")
+    view.activateWindow()
+    view.focus_search()
+    qtbot.waitUntil(view.search.hasFocus, timeout=1000)
+    assert view.search.selectedText() == "bob"  # typing replaces the last search
+
+
+def arrow_rows(view: TraderListView, header_text: str) -> list[int]:
+    """How many dark pixels each row of the sort arrow has, top to bottom (the arrow
+    is drawn in the right third of its section, away from the centred title)."""
+    header = view.table.horizontalHeader()
+    section = headers(view).index(header_text)
+    image = header.grab().toImage()
+    x0, width = header.sectionViewportPosition(section), header.sectionSize(section)
+    counts = [sum(1 for x in range(x0 + 2 * width // 3, x0 + width - 2)
+                  if image.pixelColor(x, y).lightness() < 128)
+              for y in range(image.height())]
+    return [n for n in counts if n]
+
+
+def test_the_sort_arrow_points_the_way_the_values_run(qtbot, view):
+    rows = arrow_rows(view, "ROI")  # best first: a descending sort
+    assert rows[0] > rows[-1]  # ▼ widest at the top
+    click_header(qtbot, view, "ROI")
+    rows = arrow_rows(view, "ROI")
+    assert rows[0] < rows[-1]  # ▲ for ascending
