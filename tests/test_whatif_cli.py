@@ -53,9 +53,9 @@ def test_the_summary_reads_as_sentences(recorded) -> None:
     status, text = whatif(recorded, "grid", "--mode", "fixed_amount", "--amount", "40",
                           "--stop-loss", "0.4", "--days", "7")
     assert status == 0
-    assert text.startswith("What if you had copied grid in fixed_amount mode with 1000 USDT "
-                           "(amount 40, max_slippage 0.005, stop_loss 0.4)")
-    assert "final equity" in text and "outcomes: copied" in text
+    assert text.startswith("What if you had copied grid (Fixed amount, 1,000 USDT, amount 40, "
+                           "max slippage 0.005, stop loss 0.4)")
+    assert "final equity" in text and "outcomes: " in text and " × Copied" in text
 
 
 def test_a_sweep_lists_36_copies_from_one_command(recorded) -> None:

@@ -11,6 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.events import format_ts, parse_ts
+from ..domain.formats import DASH, fmt_money, fmt_pct, fmt_usdt
+from ..domain.words import (
+    copy_status_words,
+    in_sentence,
+    mode_words,
+    outcome_status_words,
+    reason_words,
+)
 from .history import History
 from .report import figures
 from .runner import MODES, CopyPlan, WhatIfError, checkpoint, run_whatif
@@ -113,43 +121,49 @@ def execute(history: History, last_ts: int, args: argparse.Namespace) -> dict[st
     return {**head, **result.as_json()}
 
 
-def _pct(text: str | None) -> str:
-    return "n/a" if text is None else f"{Decimal(text) * 100:+.2f}%"
+def _dec(text: str | None) -> Decimal | None:
+    return Decimal(text) if text is not None else None
+
+
+def _outcome_words(o: dict[str, Any]) -> str:
+    what = outcome_status_words(o["status"])
+    why = reason_words(o["reason"]) if o["reason"] else ""
+    return f"{o['count']} × {what}{' (' + in_sentence(why) + ')' if why else ''}"
 
 
 def format_summary(result: dict[str, Any]) -> str:
-    """A readable summary of :func:`execute`'s result."""
+    """A readable summary of :func:`execute`'s result, in the app's words."""
     window = f"{result['from'][:16].replace('T', ' ')} → {result['to'][:16].replace('T', ' ')}"
     if "copies" in result:
         lines = [f"What if you had copied {result['trader']}, {window} UTC:",
-                 f"{'mode':<13}{'investment':>11}{'final':>13}{'ROI':>10}{'tracking':>10}"
+                 f"{'mode':<14}{'investment':>12}{'final':>13}{'ROI':>10}{'tracking':>10}"
                  f"{'limited':>9}"]
         for c in result["copies"]:
-            lines.append(f"{c['mode']:<13}{c['investment']:>11}{_money(c['final_equity']):>13}"
-                         f"{_pct(c['roi']):>10}{_pct(c['tracking_error']):>10}"
-                         f"{c['money_limited_outcomes']:>9}")
-        smallest = result["copies"][0].get("smallest_clean_investment")
-        lines.append(_smallest_line(smallest))
+            lines.append(
+                f"{mode_words(c['mode']):<14}{fmt_money(_dec(c['investment']), 0):>12}"
+                f"{fmt_money(_dec(c['final_equity'])):>13}{fmt_pct(_dec(c['roi'])):>10}"
+                f"{fmt_pct(_dec(c['tracking_error'])):>10}{c['money_limited_outcomes']:>9}")
+        lines.append(_smallest_line(result["copies"][0].get("smallest_clean_investment")))
         return "\n".join(lines)
     c = result
-    settings = ", ".join(f"{k} {c[k]}" for k in ("amount", "ratio", "max_slippage",
-                                                   "max_margin_per_order", "stop_loss")
-                         if c.get(k) is not None)
-    outcomes = ", ".join(f"{o['status']}{' (' + o['reason'] + ')' if o['reason'] else ''} "
-                         f"{o['count']}" for o in c["outcomes"]) or "none"
+    settings = ", ".join(f"{k.replace('_', ' ')} {c[k]}"
+                         for k in ("amount", "ratio", "max_slippage", "max_margin_per_order",
+                                   "stop_loss") if c.get(k) is not None)
+    outcomes = ", ".join(_outcome_words(o) for o in c["outcomes"]) or "none"
     util = c["utilization_ratio"]
+    slippage = c["mean_entry_slippage_bps"]
     lines = [
-        f"What if you had copied {c['trader']} in {c['mode']} mode with {c['investment']} "
-        f"USDT ({settings}), {window} UTC:",
-        f"  final equity {_money(c['final_equity'])} USDT, PnL {_money(c['pnl'])} "
-        f"({_pct(c['roi'])}); the trader {_pct(c['trader_roi'])}; tracking error "
-        f"{_pct(c['tracking_error'])}; status {c['status']}",
-        f"  max drawdown {Decimal(c['max_drawdown']) * 100:.2f}%, fees {_money(c['fees'])}, "
-        "funding "
-        f"{_money(c['funding'])}, profit share {_money(c['profit_share'])}, liquidations "
-        f"{c['liquidations']}",
-        f"  mean entry slippage {c['mean_entry_slippage_bps'] or 'n/a'} bps; utilization "
-        f"copy/trader mean {util['mean'] or 'n/a'}, max {util['max'] or 'n/a'}",
+        f"What if you had copied {c['trader']} ({mode_words(c['mode'])}, "
+        f"{fmt_usdt(Decimal(c['investment']))} USDT, {settings}), {window} UTC:",
+        f"  final equity {fmt_money(_dec(c['final_equity']))} USDT, PnL "
+        f"{fmt_money(_dec(c['pnl']))} ({fmt_pct(_dec(c['roi']))}); the trader "
+        f"{fmt_pct(_dec(c['trader_roi']))}; tracking error "
+        f"{fmt_pct(_dec(c['tracking_error']))}; {copy_status_words(c['status'])}",
+        f"  max drawdown {fmt_pct(_dec(c['max_drawdown']), signed=False)}, fees "
+        f"{fmt_money(_dec(c['fees']))}, funding {fmt_money(_dec(c['funding']))}, profit share "
+        f"{fmt_money(_dec(c['profit_share']))}, liquidations {c['liquidations']}",
+        f"  mean entry slippage {slippage + ' bps' if slippage else DASH}; utilization "
+        f"copy/trader mean {util['mean'] or DASH}, max {util['max'] or DASH}",
         f"  outcomes: {outcomes}",
         _curve_line(c["equity_curve"]),
     ]
@@ -160,20 +174,16 @@ def format_summary(result: dict[str, Any]) -> str:
 
 def _curve_line(curve: list[dict[str, Any]]) -> str:
     equities = [Decimal(p["equity"]) for p in curve]
-    return (f"  equity: {_money(curve[0]['equity'])} at the start, low {min(equities):,.2f}, "
-            f"high {max(equities):,.2f}, {_money(curve[-1]['equity'])} at the end "
+    return (f"  equity: {fmt_money(equities[0])} at the start, low {fmt_money(min(equities))}, "
+            f"high {fmt_money(max(equities))}, {fmt_money(equities[-1])} at the end "
             f"({len(curve) - 2} daily closes in --json)")
-
-
-def _money(text: str) -> str:
-    return f"{Decimal(text):,.2f}"
 
 
 def _smallest_line(smallest: str | None) -> str:
     if smallest is None:
         return "smallest clean smart investment: none up to 100,000 USDT"
-    return (f"smallest clean smart investment: {smallest} USDT (nothing bumped, reduced or "
-            "skipped for want of money)")
+    return (f"smallest clean smart investment: {fmt_usdt(Decimal(smallest))} USDT (nothing "
+            "bumped, reduced or skipped for want of money)")
 
 
 def run_command(args: argparse.Namespace, db: Path, history: History | None,
