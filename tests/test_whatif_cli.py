@@ -75,6 +75,10 @@ def test_a_sweep_lists_36_copies_from_one_command(recorded) -> None:
      "smartcopy whatif: the copy was refused: investment 5 is below the minimum of 10 USDT"),
     (["trend", "--days", "30"], "smartcopy whatif: the recorded history of 'trend' starts at "
                                 "2026-01-01T00:00:00.000Z, after the window's start"),
+    (["trend", "--amount", "50"], "smartcopy whatif: --amount is for --mode fixed_amount; a "
+                                  "smart copy takes no amount"),
+    (["trend", "--mode", "fixed_amount", "--ratio", "0.1"],
+     "smartcopy whatif: --ratio is for --mode fixed_ratio"),
 ])
 def test_bad_input_gets_one_line_naming_it_and_status_2(recorded, args, message) -> None:
     status, text = whatif(recorded, *args)
@@ -84,7 +88,9 @@ def test_bad_input_gets_one_line_naming_it_and_status_2(recorded, args, message)
 
 @pytest.mark.parametrize("args", [["trend", "--investment", "abc"],
                                   ["trend", "--days", "12"],
-                                  ["trend", "--stop-loss", "1.5"]])
+                                  ["trend", "--stop-loss", "1.5"],
+                                  ["trend", "--max-slippage", "-0.01"],
+                                  ["trend", "--since", "yesterday"]])
 def test_unreadable_options_are_usage_errors(args, capsys) -> None:
     with pytest.raises(SystemExit) as exc:
         cli.build_parser().parse_args(["whatif", *args])

@@ -31,9 +31,10 @@ DEFAULT_INVESTMENT = Decimal(1000)
 MAX_EXPONENT = 30
 
 
-def _number(what: str, low: Decimal | None = None, high: Decimal | None = None
-            ) -> Callable[[str], Decimal]:
-    """An argparse type: a decimal, finite, within (low, high) when given."""
+def _number(what: str, low: Decimal | None = None, high: Decimal | None = None,
+            low_allowed: bool = False) -> Callable[[str], Decimal]:
+    """An argparse type: a decimal, finite, within (low, high) when given (``low``
+    itself allowed with ``low_allowed``)."""
     def parse(text: str) -> Decimal:
         try:
             value = Decimal(text.strip())
@@ -41,8 +42,9 @@ def _number(what: str, low: Decimal | None = None, high: Decimal | None = None
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
         if not value.is_finite() or (value and abs(value.adjusted()) > MAX_EXPONENT):
             raise argparse.ArgumentTypeError(f"{text!r} is out of range for {what}")
-        if low is not None and value <= low:
-            raise argparse.ArgumentTypeError(f"{what} must be above {low}, not {text}")
+        if low is not None and (value < low if low_allowed else value <= low):
+            raise argparse.ArgumentTypeError(
+                f"{what} must be {'at least' if low_allowed else 'above'} {low}, not {text}")
         if high is not None and value >= high:
             raise argparse.ArgumentTypeError(f"{what} must be below {high}, not {text}")
         return value
@@ -66,7 +68,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="fixed_amount: margin per copied open (a tenth of the investment)")
     p.add_argument("--ratio", type=_number("the ratio", Decimal(0)),
                    help="fixed_ratio: copier qty / trader qty (investment / trader equity)")
-    p.add_argument("--max-slippage", type=_number("max slippage", Decimal(-1), Decimal(1)),
+    p.add_argument("--max-slippage", type=_number("max slippage", Decimal(0), Decimal(1), True),
                    help="fraction, e.g. 0.005")
     p.add_argument("--stop-loss", type=_number("the stop loss", Decimal(0), Decimal(1)),
                    help="fraction of the investment, e.g. 0.3")
@@ -81,7 +83,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def plan_of(args: argparse.Namespace) -> CopyPlan:
-    """The hypothetical copy the options describe."""
+    """The hypothetical copy the options describe. Raises WhatIfError for an option
+    the mode does not take."""
+    if args.amount is not None and args.mode != "fixed_amount" and not args.sweep:
+        raise WhatIfError(f"--amount is for --mode fixed_amount; a {args.mode} copy takes "
+                          "no amount")
+    if args.ratio is not None and args.mode != "fixed_ratio" and not args.sweep:
+        raise WhatIfError(f"--ratio is for --mode fixed_ratio; a {args.mode} copy takes "
+                          "no ratio")
     return CopyPlan(args.mode, args.investment, amount=args.amount, ratio=args.ratio,
                     max_slippage=args.max_slippage, stop_loss=args.stop_loss)
 
@@ -96,11 +105,11 @@ def window_of(args: argparse.Namespace, last_ts: int) -> int:
 def execute(history: History, last_ts: int, args: argparse.Namespace) -> dict[str, Any]:
     """The what-if (or sweep) the options ask for, as JSON-ready values. Raises
     WhatIfError naming what was wrong."""
+    plan = plan_of(args)
     start = window_of(args, last_ts)
     if start >= last_ts:
         raise WhatIfError(f"no recorded history after {format_ts(start)}: the history ends "
                           f"at {format_ts(last_ts)}")
-    plan = plan_of(args)
     head: dict[str, Any] = {"trader": args.trader, "from": format_ts(start),
                             "to": format_ts(last_ts)}
     at = checkpoint(history, args.trader, start)  # the replay up to T, once
