@@ -130,6 +130,7 @@ class Run:
     trader_snapshots: list[tuple[int, Decimal]]
     copies: list[CopyRecord]
     groups: dict[int, tuple[Any, ...]]
+    numbers: _Numbers
 
     @property
     def state(self) -> State:
@@ -138,13 +139,14 @@ class Run:
     def fills(self, record: CopyRecord) -> list[Fill]:
         """The executed actions of a copy, in the order the engine produced them."""
         out = []
+        number = self.numbers
         for gid, status, reason, qty in record.outcomes:
             if qty is None:
                 continue
             _, event_id, _, symbol, action, price, ts, ref, side = self.groups[gid]
-            out.append(Fill(ts, event_id, symbol, action, side, status, reason,
-                            Decimal(qty), Decimal(price) if price is not None else None,
-                            Decimal(ref) if ref is not None else None))
+            out.append(Fill(ts, event_id, symbol, action, side, status, reason, number[qty],
+                            number[price] if price is not None else None,
+                            number[ref] if ref is not None else None))
         return out
 
     def outcome_rows(self, record: CopyRecord) -> list[dict[str, Any]]:
@@ -156,6 +158,15 @@ class Run:
                          "status": status, "reason": reason, "qty": qty, "price": price,
                          "ts": format_ts(ts)})
         return rows
+
+
+class _Numbers(dict[str, Decimal]):
+    """Decimals of the engine's stored text (prices, quantities), parsed once each: the
+    copies of a sweep share their fill prices and often their quantities."""
+
+    def __missing__(self, text: str) -> Decimal:
+        value = self[text] = Decimal(text)
+        return value
 
 
 class MemoryStore:
@@ -464,17 +475,18 @@ def _collect(engine: Engine, store: MemoryStore, driver: _Driver, trader: str, s
             trader_snaps.append((day, equity))
         else:
             by_id[int(account.split(":", 1)[1])].snapshots.append((day, equity))
+    numbers = _Numbers()
     for record in records:
-        record.utilization = _utilization(store, driver, record)
+        record.utilization = _utilization(store, driver, record, numbers)
     end = st.last_ts if st.last_ts is not None else start_ts
     if until_ts is not None:
         end = min(max(end, start_ts), until_ts)
     return Run(trader, start_ts, end, engine, trader_equity, trader_snaps, records,
-               store.groups)
+               store.groups, numbers)
 
 
-def _utilization(store: MemoryStore, driver: _Driver, record: CopyRecord
-                 ) -> list[tuple[Decimal, Decimal]]:
+def _utilization(store: MemoryStore, driver: _Driver, record: CopyRecord,
+                 number: _Numbers) -> list[tuple[Decimal, Decimal]]:
     """(trader u, copy margin / copy equity before the fill) of each copied open."""
     payloads = store.open_payloads
     out = []
@@ -488,7 +500,7 @@ def _utilization(store: MemoryStore, driver: _Driver, record: CopyRecord
         equity = driver.pre_equity.get((event_id, record.copy_id))
         if payload is None or not equity or equity <= 0:
             continue
-        margin = Decimal(qty) * Decimal(price) / payload["leverage"]
+        margin = number[qty] * number[price] / payload["leverage"]
         out.append((payload["u"], margin / equity))
     return out
 
