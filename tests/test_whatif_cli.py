@@ -47,6 +47,7 @@ def test_json_carries_the_figures_of_the_copy(recorded) -> None:
     assert len(result["equity_curve"]) == 8  # T, 6 daily closes, the end
     assert sum(o["count"] for o in result["outcomes"]) > 10
     assert Decimal(result["pnl"]) == Decimal(result["final_equity"]) - 500
+    assert Decimal(result["trader_equity_at_start"]) > 0
 
 
 def test_the_summary_reads_as_sentences(recorded) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..domain.events import format_ts, parse_ts
 from ..domain.formats import DASH, fmt_money, fmt_pct, fmt_usdt
+from ..domain.numbers import fmt, money
 from ..domain.words import (
     copy_status_words,
     in_sentence,
@@ -123,7 +124,10 @@ def execute(history: History, last_ts: int, args: argparse.Namespace) -> dict[st
         for f in swept:
             f.smallest_clean_investment = smallest
         return {**head, "copies": [f.as_json(with_fills=False) for f in swept]}
-    result = figures(run_whatif(history, args.trader, start, [plan], last_ts, at))[0]
+    run = run_whatif(history, args.trader, start, [plan], last_ts, at)
+    head["trader_equity_at_start"] = fmt(money(run.trader_start_equity))
+    head["pending_at_end"] = run.engine.pending_count  # copier actions not yet due
+    result = figures(run)[0]
     if plan.mode == "smart":
         result.smallest_clean_investment = smallest_clean_investment(
             history, args.trader, start, plan, last_ts, at=at)
