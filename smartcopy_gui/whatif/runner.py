@@ -271,16 +271,22 @@ class _Driver:
     def _liquidates(self, acc: Account, symbol: str, price: Decimal) -> bool:
         """Whether the liquidation check after this price would liquidate anything."""
         st = self.engine.state
-        pos = acc.positions[symbol]
-        if pos.margin_mode == ISOLATED and isolated_is_liquidated(
-                pos, st.instruments[symbol], price):
-            return True
-        if any(p.margin_mode != ISOLATED for p in acc.positions.values()):
-            prices = dict(st.prices)
-            prices.update((s, e.fields["price"]) for s, e in self.deferred.items())
-            prices[symbol] = price
-            return cross_is_liquidated(acc, st.instruments, prices)
-        return False
+        positions = acc.positions
+        pos = positions[symbol]
+        if pos.margin_mode == ISOLATED:
+            if isolated_is_liquidated(pos, st.instruments[symbol], price):
+                return True
+            if len(positions) == 1:
+                return False
+        for other in positions.values():
+            if other.margin_mode != ISOLATED:
+                break
+        else:
+            return False  # isolated only: other symbols' positions did not move
+        prices = dict(st.prices)
+        prices.update((s, e.fields["price"]) for s, e in self.deferred.items())
+        prices[symbol] = price
+        return cross_is_liquidated(acc, st.instruments, prices)
 
     def flush(self) -> list[Event]:
         """The held-back prices, in time order (none left)."""
