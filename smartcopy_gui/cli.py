@@ -31,6 +31,8 @@ from .sources.importers import (
 )
 from .sources.scenario import Malformed, read_lines
 from .store import Store, StoreError
+from .whatif import command as whatif_command
+from .whatif.history import History
 
 log = logging.getLogger("smartcopy.cli")
 
@@ -347,7 +349,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="SQLite database path (default: the user data dir)")
     p.add_argument("--json", action="store_true", required=True, help="print JSON (required)")
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("whatif", help="what a copy of a trader would have done over the "
+                       "recorded history (reads the database only)")
+    whatif_command.add_arguments(p)
+    p.set_defaults(func=cmd_whatif)
     return parser
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    db = Path(args.db) if args.db else default_db_path()
+    if not db.exists():
+        print(f"smartcopy whatif: no database at {db}", file=sys.stderr)
+        return EXIT_USAGE
+    with Store(db) as store, store.snapshot():  # a reader: no writer lock
+        last = store.load_meta("last_ts")
+        history = store if isinstance(store, History) else None
+        status, text = whatif_command.run_command(args, db, history,
+                                                  int(last) if last else None)
+    print(text, file=sys.stdout if status == EXIT_OK else sys.stderr)
+    return status
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
