@@ -32,7 +32,7 @@ from typing import Any
 from ..domain.events import Event, format_ts
 from ..domain.positions import ISOLATED, Account, cross_is_liquidated, isolated_is_liquidated
 from ..engine.engine import APPLIED, Engine
-from ..engine.state import Changes, State
+from ..engine.state import Changes, CopierOrder, OpenOrder, State
 from .history import History
 
 DAY_MS = 86_400_000
@@ -180,9 +180,9 @@ class MemoryStore:
         self.groups: dict[int, tuple[Any, ...]] = {}
         self.outcomes: list[tuple[Any, ...]] = []
         self.snapshots: list[tuple[int, str, int]] = []
-        self.pending: dict[int, tuple[int, str, str, dict[str, Any], list[int]]] = {}
+        self.pending: dict[int, tuple[int, str, str, CopierOrder, list[int]]] = {}
         self.watched: set[str] = set()  # accounts whose daily equity is kept
-        self.open_payloads: dict[str, dict[str, Any]] = {}  # trader opens, by event id
+        self.open_payloads: dict[str, OpenOrder] = {}  # trader opens, by event id
 
     def load_state(self) -> State:
         if self._state is not None:
@@ -210,7 +210,7 @@ class MemoryStore:
         for seq in changes.pending_removed:
             self.pending.pop(seq, None)
         for b in changes.pending_added:
-            if b.kind in OPENS:
+            if isinstance(b.payload, OpenOrder):
                 self.open_payloads[b.event_id] = b.payload
             if b.seq not in changes.pending_removed:
                 self.pending[b.seq] = (b.exec_ts, b.kind, b.event_id, b.payload, b.copy_ids)
@@ -506,8 +506,8 @@ def _utilization(store: MemoryStore, driver: _Driver, record: CopyRecord,
         equity = driver.pre_equity.get((event_id, record.copy_id))
         if payload is None or not equity or equity <= 0:
             continue
-        margin = number[qty] * number[price] / payload["leverage"]
-        out.append((payload["u"], margin / equity))
+        margin = number[qty] * number[price] / payload.leverage
+        out.append((payload.u, margin / equity))
     return out
 
 
