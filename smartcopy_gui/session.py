@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .domain.events import Event
 from .domain.instruments import Instrument
@@ -31,10 +31,15 @@ from .engine.engine import Engine, Result
 from .engine.state import BALANCE
 from .store import Store
 from .store.stats import TraderStats, copy_pnl, trader_stats
+from .whatif.history import History
+from .whatif.report import CopyFigures, figures
+from .whatif.runner import CopyPlan, WhatIfError, checkpoint, run_whatif
+from .whatif.sweep import run_sweep, smallest_clean_investment, sweep_plans
 
 log = logging.getLogger("smartcopy.session")
 
 DAY_MS = 86_400_000
+T = TypeVar("T")
 DEFAULT_COPIER = "me"
 # What the first launch puts in the copier's contract account in the simulated world,
 # so a copy can be tried at once (a deposit like any other: it is in the ledger).
@@ -431,3 +436,120 @@ class Session:
         """Everything the live panels need, in one call."""
         return SessionSnapshot(self.sim_ts, self.contract_balance(), self.position_pairs(),
                                self.copies())
+
+
+# ---------------------------------------------------------------------- what-ifs
+# A what-if run checks whether it was superseded once per this many recorded events.
+CANCEL_CHECK_EVERY = 512
+
+
+class WhatIfCancelled(Exception):
+    """A what-if given up part-way because a newer one superseded it."""
+
+
+@dataclass(frozen=True)
+class WhatIfSweep:
+    """The sweep of one trader over a window: the figures of each (mode, investment)
+    copy, and the smallest clean smart investment (None: none up to 100,000 USDT)."""
+
+    trader: str
+    days: int
+    copies: list[CopyFigures]
+    smallest_clean: Decimal | None
+
+
+class _Cancellable:
+    """A history that raises WhatIfCancelled, while it is read, once ``cancelled()``."""
+
+    def __init__(self, history: History, cancelled: Callable[[], bool]) -> None:
+        self.history = history
+        self.cancelled = cancelled
+
+    def recorded_events(self, since_ts: int, until_ts: int,
+                        types: Any = None) -> Any:
+        cancelled = self.cancelled
+        for i, ev in enumerate(self.history.recorded_events(since_ts, until_ts, types)):
+            if i % CANCEL_CHECK_EVERY == 0 and cancelled():
+                raise WhatIfCancelled
+            yield ev
+
+
+def copy_plan(request: Any) -> CopyPlan:
+    """The hypothetical copy of what the copy wizard would submit (a ``CopyRequest``)."""
+    return CopyPlan(request.mode, request.investment, amount=request.amount,
+                    ratio=request.ratio, max_slippage=request.max_slippage,
+                    max_margin_per_order=request.max_margin_per_order,
+                    stop_loss=request.stop_loss)
+
+
+class WhatIfReader:
+    """What-ifs over the user's database, on a connection of its own: a reader (no
+    writer lock, nothing written), used from one worker thread that is not the engine's
+    (a what-if runs its own in-memory engine). Each run reads one consistent snapshot
+    and ends at the last event recorded when it began."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.db_path = str(db_path)
+        self._store: Store | None = None
+
+    def _open(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.db_path)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def _window(self, store: Store, days: int) -> tuple[int, int]:
+        last = store.load_meta("last_ts")
+        if not last:
+            raise WhatIfError("the database holds no history yet")
+        end = int(last)
+        return end - days * DAY_MS, end
+
+    def whatif(self, request: Any, days: int,
+               cancelled: Callable[[], bool] = lambda: False) -> CopyFigures:
+        """What ``request`` (a ``CopyRequest``) would have done over the last ``days``.
+        Raises WhatIfError naming what was wrong, WhatIfCancelled once ``cancelled()``."""
+        return self._read(lambda store: self._whatif(store, request, days, cancelled),
+                          cancelled)
+
+    def _whatif(self, store: Store, request: Any, days: int,
+                cancelled: Callable[[], bool]) -> CopyFigures:
+        start, end = self._window(store, days)
+        run = run_whatif(_Cancellable(store, cancelled), request.trader, start,
+                         [copy_plan(request)], end)
+        return figures(run)[0]
+
+    def sweep(self, trader: str, days: int,
+              cancelled: Callable[[], bool] = lambda: False) -> WhatIfSweep:
+        """The default sweep (12 investments × 3 modes, one replay) of ``trader`` over
+        the last ``days``, and the smallest clean smart investment."""
+        return self._read(lambda store: self._sweep(store, trader, days, cancelled),
+                          cancelled)
+
+    def _sweep(self, store: Store, trader: str, days: int,
+               cancelled: Callable[[], bool]) -> WhatIfSweep:
+        start, end = self._window(store, days)
+        history = _Cancellable(store, cancelled)
+        at = checkpoint(history, trader, start)
+        copies = run_sweep(history, trader, start, sweep_plans(), end, at)
+        smallest = smallest_clean_investment(history, trader, start,
+                                             CopyPlan("smart", Decimal(0)), end, at=at)
+        return WhatIfSweep(trader, days, copies, smallest)
+
+    def _read(self, run: Callable[[Store], T], cancelled: Callable[[], bool]) -> T:
+        """``run`` inside one read snapshot. The what-if's engine wraps what its history
+        raised (its state cannot be rebuilt), so a cancel is told by asking again."""
+        store = self._open()
+        try:
+            with store.snapshot():
+                return run(store)
+        except WhatIfError:
+            raise
+        except Exception:
+            if cancelled():
+                raise WhatIfCancelled from None
+            raise

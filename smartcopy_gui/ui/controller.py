@@ -20,9 +20,17 @@ from functools import partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..domain.words import copy_label
-from ..session import ActivityRow, Session, SessionSnapshot
+from ..session import (
+    ActivityRow,
+    Session,
+    SessionSnapshot,
+    WhatIfCancelled,
+    WhatIfReader,
+    WhatIfSweep,
+)
 from ..store import StoreError
 from ..store.stats import TraderStats
+from ..whatif.report import CopyFigures
 from .qt import QObject, QTimer, Signal, Slot
 
 log = logging.getLogger("smartcopy.ui")
@@ -40,8 +48,8 @@ MAX_CATCH_UP_MS = 2_000
 class EngineThread:
     """Runs callables on one dedicated thread, in the order they were submitted."""
 
-    def __init__(self) -> None:
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
+    def __init__(self, name: str = "engine") -> None:
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
 
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
@@ -89,6 +97,9 @@ class Controller(QObject):
         self._activity_seq = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = threading.Event()  # read by the engine thread during a backfill
+        self.whatifs = WhatIfWorker("whatif")  # the wizard's what-ifs
+        self.sweeps = WhatIfWorker("sweep")  # the trader detail's sweeps
+        self._sweep_cache: dict[tuple[str, int], WhatIfSweep] = {}
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.on_timeout)
@@ -128,12 +139,16 @@ class Controller(QObject):
         """Stop the clock, let running work finish, save the world, close the store."""
         self._stopping.set()
         self.timer.stop()
+        for worker in (self.whatifs, self.sweeps):
+            worker.closed = True  # a running what-if stops at its next check
         while self._tasks:  # a finishing tick can spawn more (the trader detail's reads)
             await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.session is not None:
             await self.engine.call(self.session.close)
             self.session = None
         self.engine.shutdown()
+        for worker in (self.whatifs, self.sweeps):
+            await worker.close()
 
     async def _drop_session(self) -> None:
         """Close a session whose start failed without saving over what is on disk."""
@@ -256,3 +271,65 @@ class Controller(QObject):
         await self.refresh()
         return True
 
+
+    # ------------------------------------------------------------------ what-ifs
+    def _db_path(self) -> str:
+        session = self.session
+        assert session is not None
+        return session.store.path  # a plain string, set when the session was opened
+
+    async def whatif(self, request: Any, days: int) -> CopyFigures | None:
+        """What the wizard's ``request`` would have done over the last ``days``, run on
+        the what-if thread as a reader of the database; None when a newer what-if
+        superseded it (it is given up part-way). Raises WhatIfError naming what was
+        wrong."""
+        return await self.whatifs.run(self._db_path(), "whatif", request, days)
+
+    async def sweep(self, trader: str, days: int) -> WhatIfSweep | None:
+        """The sweep of ``trader`` over the last ``days`` (kept per trader and window);
+        None when the sweep of another trader superseded it."""
+        key = (trader, days)
+        if key not in self._sweep_cache:
+            result = await self.sweeps.run(self._db_path(), "sweep", trader, days)
+            if result is None:
+                return None
+            self._sweep_cache[key] = result
+        return self._sweep_cache[key]
+
+
+class WhatIfWorker:
+    """One thread of what-ifs with a reader of the database of its own. A new run
+    supersedes the one before: that one stops at its next check and returns None."""
+
+    def __init__(self, name: str) -> None:
+        self.thread = EngineThread(name)
+        self.reader: WhatIfReader | None = None
+        self._seq = 0
+        self.closed = False
+
+    async def run(self, db_path: str, method: str, *args: Any) -> Any:
+        self._seq += 1
+        seq = self._seq
+
+        def superseded() -> bool:  # read on the worker thread: an int compare
+            return self.closed or self._seq != seq
+
+        def call() -> Any:
+            if superseded():
+                return None  # never started
+            if self.reader is None:
+                self.reader = WhatIfReader(db_path)
+            try:
+                return getattr(self.reader, method)(*args, cancelled=superseded)
+            except WhatIfCancelled:
+                return None
+
+        result = await self.thread.call(call)
+        return None if superseded() else result
+
+    async def close(self) -> None:
+        """Give up a running what-if, close the reader, end the thread."""
+        self.closed = True
+        if self.reader is not None:
+            await self.thread.call(self.reader.close)
+        self.thread.shutdown()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
 from ..domain.copy_form import (
@@ -37,10 +38,11 @@ from ..domain.copy_form import (
     summary_html,
 )
 from ..domain.preview import PreviewRow
-from ..domain.words import MODE_LINES, mode_words
+from ..domain.words import MODE_LINES, in_sentence, mode_words
 from ..session import PreviewInputs
+from ..whatif.report import CopyFigures
 from .models import Column, RowTableModel
-from .qt import QObject, Qt, QtGui, QtWidgets, Signal, Slot
+from .qt import QObject, Qt, QtGui, QTimer, QtWidgets, Signal, Slot
 from .shared import (
     colors,
     error_style,
@@ -54,14 +56,27 @@ from .shared import (
     mute,
     side_color,
 )
+from .whatif_views import ENTER_INVESTMENT, WhatIfPanel
 
-__all__ = ["CopyRequest", "CopyWizard", "MODE_PAGE", "AMOUNT_PAGE", "CONFIRM_PAGE"]
+__all__ = ["CopyRequest", "CopyWizard", "WhatIfQuery", "MODE_PAGE", "AMOUNT_PAGE",
+           "CONFIRM_PAGE"]
 
 log = logging.getLogger("smartcopy.ui")
 
 MODE_PAGE, AMOUNT_PAGE, CONFIRM_PAGE = 0, 1, 2
 ENTER_AMOUNT = "Enter a valid investment to preview how your copy would size the " \
                "trader's positions."
+WHATIF_DEBOUNCE_MS = 300  # a what-if starts once the typing has paused this long
+
+
+@dataclass(frozen=True)
+class WhatIfQuery:
+    """A what-if the amount page asks for: request number ``seq`` (later ones
+    supersede it), the copy as entered, and the window in days."""
+
+    seq: int
+    request: CopyRequest
+    days: int
 
 
 class NumberField(QObject):
@@ -216,12 +231,23 @@ class ModePage(QtWidgets.QWizardPage):
 
 class AmountPage(QtWidgets.QWizardPage):
     """Step 2: the investment, the mode's own field and optional settings, checked as
-    typed, over a preview of the trader's open positions sized for this copy."""
+    typed, over a preview of the trader's open positions sized for this copy, and what
+    the copy would have done over the last days (``whatif_requested(WhatIfQuery)``, sent
+    once the typing pauses; the answer goes to ``whatif``)."""
+
+    whatif_requested = Signal(object)
 
     def __init__(self, inputs: PreviewInputs, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.inputs = inputs
         self.mode = SMART
+        self.whatif_seq = 0
+        self.whatif = WhatIfPanel()
+        self.whatif_timer = QTimer(self)
+        self.whatif_timer.setSingleShot(True)
+        self.whatif_timer.setInterval(WHATIF_DEBOUNCE_MS)
+        self.whatif_timer.timeout.connect(self.on_whatif_timer_timeout)
+        self.whatif.period_changed.connect(self.on_whatif_period_changed)
         self.preview_rows: list[PreviewRow] = []
         self.setTitle("Amount")
         self.setSubTitle(f"How much to invest in copying {inputs.trader_name}.")
@@ -306,6 +332,7 @@ class AmountPage(QtWidgets.QWizardPage):
         layout.addWidget(self.as_of_label)
         layout.addWidget(self.preview_stack, 1)
         layout.addWidget(self.preview_notes)
+        layout.addWidget(self.whatif, 2)
         self.set_inputs(inputs)
         self.set_mode(SMART)
 
@@ -331,6 +358,11 @@ class AmountPage(QtWidgets.QWizardPage):
         self.max_margin.set_shown(mode != FIXED_RATIO)  # no effect in fixed ratio
         self.update_preview()
         self.completeChanged.emit()
+        self.schedule_whatif()
+
+    def schedule_whatif(self) -> None:
+        """Ask for a what-if of what is entered once the typing has paused."""
+        self.whatif_timer.start()  # restarts: only the last change in a burst runs
 
     def shown_fields(self) -> list[NumberField]:
         return [f for f in self.fields if f.is_shown()]
@@ -390,6 +422,29 @@ class AmountPage(QtWidgets.QWizardPage):
     def on_field_changed(self) -> None:
         self.update_preview()
         self.completeChanged.emit()
+        self.schedule_whatif()
+
+    @Slot(int)
+    def on_whatif_period_changed(self, _days: int) -> None:
+        self.schedule_whatif()
+
+    @Slot()
+    def on_whatif_timer_timeout(self) -> None:
+        self.whatif_seq += 1
+        request = self.request()
+        if request is None:
+            invalid = next(f for f in self.shown_fields() if not f.checked().ok)
+            if not invalid.edit.text().strip():
+                self.whatif.show_error(self.whatif_seq, ENTER_INVESTMENT
+                                       if invalid is self.investment else
+                                       f"{invalid.checked().error} to see what this copy "
+                                       "would have done.", error=False)
+            else:
+                self.whatif.show_error(self.whatif_seq, f"{invalid.label.text()}: "
+                                       f"{in_sentence(invalid.checked().error)}")
+            return
+        self.whatif.set_running(True)
+        self.whatif_requested.emit(WhatIfQuery(self.whatif_seq, request, self.whatif.days))
 
 
 class ConfirmPage(QtWidgets.QWizardPage):
@@ -436,6 +491,7 @@ class CopyWizard(QtWidgets.QWizard):
     ``confirmed(CopyRequest)`` and closes."""
 
     confirmed = Signal(object)
+    whatif_requested = Signal(object)  # WhatIfQuery: answer with show_whatif / _error
 
     def __init__(self, inputs: PreviewInputs, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -451,9 +507,10 @@ class CopyWizard(QtWidgets.QWizard):
         self.setPage(MODE_PAGE, self.mode_page)
         self.setPage(AMOUNT_PAGE, self.amount_page)
         self.setPage(CONFIRM_PAGE, self.confirm_page)
-        self.setMinimumSize(720, 600)
+        self.setMinimumSize(760, 780)
         self.as_of = ""
         self.mode_page.mode_changed.connect(self.on_mode_changed)
+        self.amount_page.whatif_requested.connect(self.whatif_requested)
         self.currentIdChanged.connect(self.on_current_id_changed)
         self.accepted.connect(self.on_accepted)
 
@@ -478,6 +535,14 @@ class CopyWizard(QtWidgets.QWizard):
     def show_summary(self) -> None:
         self.confirm_page.show_summary(self.request(), self.amount_page.preview_rows,
                                        self.as_of)
+
+    def show_whatif(self, query: WhatIfQuery, figures: CopyFigures) -> bool:
+        """The answer to ``query``; False when a newer one is already shown."""
+        return self.amount_page.whatif.show_result(query.seq, figures)
+
+    def show_whatif_error(self, query: WhatIfQuery, message: str) -> bool:
+        """Why ``query`` could not run, in place; False when a newer answer shows."""
+        return self.amount_page.whatif.show_error(query.seq, message)
 
     def next_button(self) -> QtWidgets.QAbstractButton:
         return self.button(QtWidgets.QWizard.WizardButton.NextButton)

@@ -16,11 +16,13 @@ from .. import __version__
 from ..domain.copy_form import DEPOSIT_RULE
 from ..domain.formats import fmt_usdt
 from ..session import Session, SessionSnapshot
+from ..store import StoreError
 from ..store.stats import TraderStats
+from ..whatif.runner import WhatIfError
 from .activity_log import ActivityLog
 from .controller import SPEEDS, Controller, LiveUpdate
 from .copies_panel import CopiesPanel
-from .copy_wizard import CopyRequest, CopyWizard
+from .copy_wizard import CopyRequest, CopyWizard, WhatIfQuery
 from .icons import app_icon
 from .notifications import CopyAlerts, Notifier, TrayNotifier
 from .positions_panel import PositionsPanel
@@ -30,6 +32,7 @@ from .shared import error_style, fmt_balance
 from .theme import SYSTEM, THEMES, apply_theme
 from .trader_detail import TraderDetailView
 from .trader_list import TraderListView
+from .whatif_views import SWEEP_DAYS
 
 log = logging.getLogger("smartcopy.ui")
 
@@ -430,7 +433,8 @@ class MainWindow(QtWidgets.QMainWindow):
         """Switch to ``theme`` (system, light, dark) now and at the next launch."""
         self.app_settings.theme = theme
         self.dark = apply_theme(theme)
-        for chart in (self.positions.chart, self.trader_detail.chart):
+        for chart in (self.positions.chart, self.trader_detail.chart,
+                      self.trader_detail.sweep):
             chart.apply_theme()  # now, even while hidden (the palette event waits)
         for action in self.theme_actions.actions():
             action.setChecked(action.data() == theme)
@@ -527,6 +531,9 @@ class MainWindow(QtWidgets.QMainWindow):
         trades = await c.call(Session.recent_trades, trader)
         copiers = await c.call(Session.copiers_of, trader)
         self.trader_detail.show_trader(stats, curve, positions, trades, copiers)
+        if self.trader_detail.sweep.trader != trader:  # once per trader shown
+            self.trader_detail.sweep.show_pending(trader)
+            self.controller.spawn(self._show_sweep(trader))
 
     @asyncSlot(str)
     async def on_copy_requested(self, trader: str) -> None:
@@ -536,7 +543,38 @@ class MainWindow(QtWidgets.QMainWindow):
             self.wizard.deleteLater()
         self.wizard = CopyWizard(inputs, self)
         self.wizard.confirmed.connect(self.on_copy_confirmed)
+        self.wizard.whatif_requested.connect(self.on_whatif_requested)
         self.wizard.open()
+
+    @Slot(object)
+    def on_whatif_requested(self, query: WhatIfQuery) -> None:
+        wizard = self.wizard
+        if wizard is not None:
+            self.controller.spawn(self._run_whatif(wizard, query))
+
+    async def _run_whatif(self, wizard: CopyWizard, query: WhatIfQuery) -> None:
+        """Run the wizard's what-if off the GUI thread; show its answer (or what was
+        wrong) in the wizard, unless a newer what-if superseded it."""
+        try:
+            figures = await self.controller.whatif(query.request, query.days)
+        except (WhatIfError, StoreError) as exc:
+            wizard.show_whatif_error(query, str(exc))
+            return
+        if figures is not None:
+            wizard.show_whatif(query, figures)
+
+    async def _show_sweep(self, trader: str) -> None:
+        """The trader detail's sweep chart, computed off the GUI thread (kept per trader
+        and window by the controller)."""
+        chart = self.trader_detail.sweep
+        try:
+            sweep = await self.controller.sweep(trader, SWEEP_DAYS)
+        except (WhatIfError, StoreError) as exc:
+            if self.trader_detail.trader == trader:
+                chart.show_error(trader, str(exc))
+            return
+        if sweep is not None and self.trader_detail.trader == trader:
+            chart.show_sweep(sweep)
 
     @asyncSlot(object)
     async def on_copy_confirmed(self, request: CopyRequest) -> None:

@@ -1,5 +1,6 @@
-"""One trader in detail: equity curve, open positions, recent trades and how its
-copiers are doing, with a "Copy this trader" button.
+"""One trader in detail: equity curve, how the amount changes a copy of it (the
+what-if sweep), open positions, recent trades and how its copiers are doing, with a
+"Copy this trader" button.
 
 A pure view: ``show_trader`` feeds it; it emits ``copy_requested(trader id)``.
 """
@@ -35,6 +36,7 @@ from .shared import (
     signed_color,
     style_plot,
 )
+from .whatif_views import SweepChart
 
 log = logging.getLogger("smartcopy.ui")
 
@@ -198,6 +200,7 @@ class TraderDetailView(QtWidgets.QWidget):
         self.copy_button.setEnabled(False)
         self.copy_button.setDefault(True)
         self.chart = EquityChart()
+        self.sweep = SweepChart()  # fed by the window, off the GUI thread
         self.positions = TablePane("trader_positions", POSITION_COLUMNS, lambda h: h.key,
                                    "No open positions.")
         self.trades = TablePane("trader_trades", TRADE_COLUMNS, _trade_key,
@@ -218,11 +221,12 @@ class TraderDetailView(QtWidgets.QWidget):
         top.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
         self.splitter = QtWidgets.QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.chart)
+        self.splitter.addWidget(self.sweep)
         self.splitter.addWidget(self.tabs)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([280, 280])  # half and half until the user drags it
+        for pane in range(3):
+            self.splitter.setStretchFactor(pane, 1)
+        self.splitter.setSizes([240, 240, 240])  # in thirds until the user drags it
         self.tabs.setMinimumHeight(140)  # a header and a few rows however small the dock
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
