@@ -31,6 +31,7 @@ from .shared import (
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
 SWEEP_DAYS = 30
+FIGURES_WIDTH = 270
 ENTER_INVESTMENT = "Enter an investment to see what this copy would have done."
 # One pen style per mode in the sweep chart (the colour says ROI or tracking error).
 MODE_STYLES = {"smart": Qt.PenStyle.SolidLine, "fixed_amount": Qt.PenStyle.DashLine,
@@ -111,23 +112,23 @@ class WhatIfPanel(QtWidgets.QWidget):
         self.figures.setTextFormat(Qt.TextFormat.RichText)
         self.figures.setWordWrap(True)
         self.figures.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.figures.setMinimumWidth(230)
-        body = QtWidgets.QWidget()
-        row = QtWidgets.QHBoxLayout(body)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.plot, 1)
-        row.addWidget(self.figures)
         self.message = QtWidgets.QLabel(objectName="whatif_message")
         self.message.setWordWrap(True)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setContentsMargins(12, 12, 12, 12)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        # The figures or, in their place, why there are none; the plot beside them keeps
+        # its size whichever shows (laying it out anew as answers come would stall).
         self.stack = QtWidgets.QStackedWidget()
         self.stack.addWidget(self.message)
-        self.stack.addWidget(body)
+        self.stack.addWidget(self.figures)
+        self.stack.setFixedWidth(FIGURES_WIDTH)
+        row = QtWidgets.QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.plot, 1)
+        row.addWidget(self.stack)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addLayout(head)
-        layout.addWidget(self.stack, 1)
+        layout.addLayout(row, 1)
         self.apply_theme()
         self._set_title()
         self.show_message(ENTER_INVESTMENT)
@@ -164,6 +165,8 @@ class WhatIfPanel(QtWidgets.QWidget):
         self.message.setStyleSheet(error_style() if error else "")
         if not error:
             mute(self.message)
+        self.copy_curve.setData([], [])
+        self.trader_curve.setData([], [])
         self.stack.setCurrentWidget(self.message)
 
     def show_error(self, seq: int, text: str, error: bool = True) -> bool:
@@ -190,7 +193,7 @@ class WhatIfPanel(QtWidgets.QWidget):
                                   connect="finite")
         self.plot.enableAutoRange()
         self.figures.setText(figures_html(f))
-        self.stack.setCurrentIndex(1)
+        self.stack.setCurrentWidget(self.figures)
         return True
 
     def figures_text(self) -> str:
@@ -244,20 +247,18 @@ class SweepChart(QtWidgets.QWidget):
             self.markers.append(marker)
             self.plots.append(plot)
             charts.addWidget(plot)
+        # The plots stay laid out whatever shows: an answer only redraws their lines (a
+        # first layout of two plots while the what-ifs run would stall the window).
         self.charts = QtWidgets.QWidget()
         self.charts.setLayout(charts)
         charts.setContentsMargins(0, 0, 0, 0)
-        self.message = mute(QtWidgets.QLabel(objectName="sweep_message"))
-        self.message.setWordWrap(True)
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.stack = QtWidgets.QStackedWidget()
-        self.stack.addWidget(self.message)
-        self.stack.addWidget(self.charts)
+        self.swept: WhatIfSweep | None = None  # the sweep drawn, if any
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
-        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.charts, 1)
         layout.addWidget(self.note)
+        self.note.setMinimumHeight(2 * self.note.fontMetrics().lineSpacing() + 4)
         self.apply_theme()
         self.show_message("Select a trader to see how the amount changes a copy of it.")
 
@@ -277,9 +278,13 @@ class SweepChart(QtWidgets.QWidget):
             self.apply_theme()
 
     def show_message(self, text: str) -> None:
-        self.message.setText(text)
-        self.note.setText("")
-        self.stack.setCurrentWidget(self.message)
+        """A sentence under empty plots: why there is no sweep (yet)."""
+        self.swept = None
+        for curve in self.curves.values():
+            curve.setData([], [])
+        for marker in self.markers:
+            marker.setVisible(False)
+        self.note.setText(text)
 
     def show_pending(self, trader: str) -> None:
         self.trader = trader
@@ -291,6 +296,7 @@ class SweepChart(QtWidgets.QWidget):
 
     def show_sweep(self, sweep: WhatIfSweep) -> None:
         self.trader = sweep.trader
+        self.swept = sweep
         for (what, mode), curve in self.curves.items():
             copies = [f for f in sweep.copies if f.mode == mode]
             xs = [float(f.investment) for f in copies]
@@ -309,4 +315,3 @@ class SweepChart(QtWidgets.QWidget):
             "minimum, reduced or skipped for want of money." if smallest is not None else
             f"{mode_words('smart')} mode had orders bumped, reduced or skipped for want "
             f"of money at every amount up to 100,000 USDT.")
-        self.stack.setCurrentWidget(self.charts)

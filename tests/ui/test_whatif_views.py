@@ -197,15 +197,16 @@ def test_the_trader_detail_shows_the_sweep_with_the_smallest_clean_investment(
     view.sweep.show_sweep(sweep)
     assert len(sweep.copies) == 36
     assert sweep.smallest_clean is not None
-    assert view.sweep.charts.isVisible()
+    assert view.sweep.swept is sweep and view.sweep.charts.isVisible()
     assert f"{fmt_usdt(sweep.smallest_clean)} USDT" in view.sweep.note.text()
     assert all(marker.isVisible() for marker in view.sweep.markers)
     xs, _ = view.sweep.curves[("roi", "smart")].getData()
     assert len(xs) == 12
 
     view.sweep.show_error("nobody", "unknown trader 'nobody': no recorded history")
-    assert view.sweep.message.isVisible()
-    assert view.sweep.message.text().startswith("Unknown trader 'nobody'")
+    assert view.sweep.swept is None
+    assert view.sweep.note.text().startswith("Unknown trader 'nobody'")
+    assert not any(marker.isVisible() for marker in view.sweep.markers)
 
 
 def test_a_cancelled_whatif_stops_and_the_database_is_unchanged(db, reader):
