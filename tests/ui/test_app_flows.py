@@ -18,7 +18,6 @@ import asyncio
 import logging
 import os
 import sqlite3
-import sys
 import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
@@ -103,7 +102,6 @@ class Heartbeat(QtCore.QObject):
 
     def on_timeout(self) -> None:
         self.beats.append(time.perf_counter())
-
         if self.probe is not None:
             self.samples.append(self.probe())
 
@@ -547,8 +545,10 @@ def test_the_window_stays_responsive_at_600x(flow):
 
 
 WHATIF_BACKFILL_DAYS = 32  # enough history for the default 30-day what-if and sweep
-# The target is 50 ms; measured 55-56 ms on this 2-core machine (the gaps come with the
-# answers being drawn, not the replays), so the bound held here is the suite's 100 ms.
+# The target is 50 ms. Measured on this shared 2-core machine: 57-76 ms, one gap each
+# run; the world alone, no what-if, 64-79 ms (its statistics refresh); with the world
+# stopped, 68 ms as the first answer is drawn (pyqtgraph paints in Python, sharing the
+# interpreter with the sweep's thread). The bound held here is the suite's 100 ms.
 MAX_WHATIF_GAP_MS = MAX_GAP_MS
 
 
@@ -587,8 +587,6 @@ def test_the_window_stays_responsive_while_whatifs_run(flow):
         wall = time.perf_counter() - started
 
         gaps = heartbeat.gaps_ms()
-        if "watchdog" in sys.modules:
-            sys.modules["watchdog"].explain(heartbeat.beats)
         print(f"\nwhat-if heartbeat: {len(gaps)} beats in {wall:.2f} s, max gap "
               f"{max(gaps):.1f} ms, {flow.controller.tick_count} world ticks")
         assert "Final equity" in figures()
