@@ -238,7 +238,7 @@ class SweepChart(QtWidgets.QWidget):
             plot.setLabel("bottom", "investment (USDT)")
             plot.setMouseEnabled(x=False, y=False)
             if what == "roi":
-                plot.addLegend(offset=(8, 8))
+                plot.addLegend(offset=(-8, -8))  # bottom right: the lines level off above
             for mode in SWEEP_MODES:
                 self.curves[(what, mode)] = plot.plot(name=mode_words(mode))
             marker = pg.InfiniteLine(angle=90, movable=False)
