@@ -7,6 +7,7 @@ not thread-safe. Results are plain, immutable read models the GUI can show.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -439,8 +440,9 @@ class Session:
 
 
 # ---------------------------------------------------------------------- what-ifs
-# A what-if run checks whether it was superseded once per this many recorded events.
-CANCEL_CHECK_EVERY = 512
+# A what-if run checks whether it was superseded once per this many recorded events,
+# and lets any thread waiting for the interpreter (the window's, to paint) go first.
+CANCEL_CHECK_EVERY = 64
 
 
 class WhatIfCancelled(Exception):
@@ -469,8 +471,10 @@ class _Cancellable:
                         types: Any = None) -> Any:
         cancelled = self.cancelled
         for i, ev in enumerate(self.history.recorded_events(since_ts, until_ts, types)):
-            if i % CANCEL_CHECK_EVERY == 0 and cancelled():
-                raise WhatIfCancelled
+            if i % CANCEL_CHECK_EVERY == 0:
+                if cancelled():
+                    raise WhatIfCancelled
+                time.sleep(0)  # gives the GIL up to a waiting thread, else returns
             yield ev
 
 

@@ -9,6 +9,7 @@ immutable read models and are pushed into the views.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 import time
@@ -45,6 +46,36 @@ SPEEDS = (1, 10, 60, 600)
 MAX_CATCH_UP_MS = 2_000
 
 
+class CollectorHold:
+    """Keeps the cyclic garbage collector off while work runs on the worker threads (the
+    engine's, the what-ifs'), and runs a young collection on the GUI thread once none
+    runs. The workers allocate the most, so the collector would mostly start on one of
+    them and free there whatever cycles of closed windows and widgets are garbage: a Qt
+    object destroyed off the GUI thread warns ("Timers cannot be stopped from another
+    thread") or deadlocks it (seen with the what-ifs: the worker in ~QObject waiting for
+    the GIL, the GUI thread in ~QObject waiting for Qt's lock)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.disabled = False
+
+    def hold(self) -> None:
+        if self.count == 0 and gc.isenabled():
+            gc.disable()
+            self.disabled = True
+        self.count += 1
+
+    def release(self) -> None:
+        self.count -= 1
+        if self.count == 0 and self.disabled:
+            self.disabled = False
+            gc.enable()
+            gc.collect(0)
+
+
+COLLECTOR = CollectorHold()  # one collector per process: one hold for all workers
+
+
 class EngineThread:
     """Runs callables on one dedicated thread, in the order they were submitted."""
 
@@ -53,7 +84,11 @@ class EngineThread:
 
     async def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
+        COLLECTOR.hold()  # held and released on the GUI thread
+        try:
+            return await loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
+        finally:
+            COLLECTOR.release()
 
     def shutdown(self) -> None:
         self.executor.shutdown(wait=True)
@@ -308,6 +343,8 @@ class WhatIfWorker:
         self.closed = False
 
     async def run(self, db_path: str, method: str, *args: Any) -> Any:
+        if self.closed:
+            return None
         self._seq += 1
         seq = self._seq
 
@@ -328,8 +365,10 @@ class WhatIfWorker:
         return None if superseded() else result
 
     async def close(self) -> None:
-        """Give up a running what-if, close the reader, end the thread."""
+        """Give up a running what-if, close the reader, end the thread (once; a second
+        call does nothing)."""
         self.closed = True
-        if self.reader is not None:
-            await self.thread.call(self.reader.close)
-        self.thread.shutdown()
+        reader, self.reader = self.reader, None
+        if reader is not None:
+            await self.thread.call(reader.close)
+        self.thread.shutdown()  # again after a second close: nothing happens

@@ -545,17 +545,15 @@ def test_the_window_stays_responsive_at_600x(flow):
 
 
 WHATIF_BACKFILL_DAYS = 32  # enough history for the default 30-day what-if and sweep
-# The target is 50 ms. Measured on this shared 2-core machine: 57-76 ms, one gap each
-# run; the world alone, no what-if, 64-79 ms (its statistics refresh); with the world
-# stopped, 68 ms as the first answer is drawn (pyqtgraph paints in Python, sharing the
-# interpreter with the sweep's thread). The bound held here is the suite's 100 ms.
-MAX_WHATIF_GAP_MS = MAX_GAP_MS
+# Measured on this shared 2-core machine: 33-48 ms (what remains is pyqtgraph painting
+# an answer, in Python on the GUI thread).
+MAX_WHATIF_GAP_MS = 50
 
 
 def test_the_window_stays_responsive_while_whatifs_run(flow):
     """While the trader detail's sweep and the wizard's what-ifs (typed amounts, a
     switched period) run, and the world with them, the GUI thread is never blocked
-    long (opening the wizard itself, before, is not measured)."""
+    > 50 ms (opening the wizard itself, before, is not measured)."""
     window = flow.window
     heartbeat = Heartbeat()
 

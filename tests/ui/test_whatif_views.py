@@ -18,6 +18,7 @@ from smartcopy_gui.engine.engine import Engine
 from smartcopy_gui.session import PreviewInputs, WhatIfCancelled, WhatIfReader
 from smartcopy_gui.sources.world import World
 from smartcopy_gui.store import Store
+from smartcopy_gui.ui.controller import COLLECTOR
 from smartcopy_gui.ui.copy_wizard import AMOUNT_PAGE, CopyWizard, WhatIfQuery
 from smartcopy_gui.ui.qt import QObject, QtWidgets, Signal
 from smartcopy_gui.ui.shared import fmt_money, fmt_usdt
@@ -48,7 +49,8 @@ def reader(db: Path) -> Any:
 
 class Answers(QObject):
     """Runs the wizard's what-ifs on a worker thread and answers on the GUI thread (a
-    queued signal), as the app's controller does."""
+    queued signal), as the app's controller does (the garbage collector held off while
+    one runs, as there)."""
 
     answered = Signal(object, object)  # query, figures or the error's message
 
@@ -58,11 +60,14 @@ class Answers(QObject):
         self.reader = WhatIfReader(db)
         self.pool = ThreadPoolExecutor(max_workers=1)
         self.queries: list[WhatIfQuery] = []
+        self.running = 0
         self.answered.connect(self.on_answered)
         wizard.whatif_requested.connect(self.on_whatif_requested)
 
     def on_whatif_requested(self, query: WhatIfQuery) -> None:
         self.queries.append(query)
+        COLLECTOR.hold()
+        self.running += 1
         self.pool.submit(self._run, query)
 
     def _run(self, query: WhatIfQuery) -> None:
@@ -73,6 +78,8 @@ class Answers(QObject):
         self.answered.emit(query, result)
 
     def on_answered(self, query: WhatIfQuery, result: Any) -> None:
+        self.running -= 1
+        COLLECTOR.release()
         if isinstance(result, str):
             self.wizard.show_whatif_error(query, result)
         else:
@@ -80,6 +87,8 @@ class Answers(QObject):
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+        for _ in range(self.running):  # answers never delivered
+            COLLECTOR.release()
         self.reader.close()
 
 
