@@ -74,6 +74,7 @@ async def _shoot(app: Any, controller: Any, window: Any, out: Path, days: int) -
     wizard = CopyWizard(inputs, window)
     confirmed: list[Any] = []
     wizard.confirmed.connect(confirmed.append)
+    wizard.whatif_requested.connect(lambda q: controller.spawn(window.run_whatif(wizard, q)))
     wizard.resize(760, 620)
     wizard.open()
     await _settle(app)
@@ -84,7 +85,7 @@ async def _shoot(app: Any, controller: Any, window: Any, out: Path, days: int) -
     investment = wizard.findChild(QtWidgets.QLineEdit, "investment")
     if investment is not None:
         investment.setText("1000")
-    await _settle(app)
+    await _settle(app, 1500)  # the what-if of the last 30 days lands after the typing
     grab(wizard, "wizard-2-amount")
     wizard.next()
     await _settle(app)

@@ -550,9 +550,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def on_whatif_requested(self, query: WhatIfQuery) -> None:
         wizard = self.wizard
         if wizard is not None:
-            self.controller.spawn(self._run_whatif(wizard, query))
+            self.controller.spawn(self.run_whatif(wizard, query))
 
-    async def _run_whatif(self, wizard: CopyWizard, query: WhatIfQuery) -> None:
+    async def run_whatif(self, wizard: CopyWizard, query: WhatIfQuery) -> None:
         """Run the wizard's what-if off the GUI thread; show its answer (or what was
         wrong) in the wizard, unless a newer what-if superseded it."""
         try:
