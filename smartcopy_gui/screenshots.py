@@ -85,7 +85,11 @@ async def _shoot(app: Any, controller: Any, window: Any, out: Path, days: int) -
     investment = wizard.findChild(QtWidgets.QLineEdit, "investment")
     if investment is not None:
         investment.setText("1000")
-    await _settle(app, 1500)  # the what-if of the last 30 days lands after the typing
+    await _settle(app)  # the what-if of the last 30 days starts once the typing pauses
+    for _ in range(300):
+        if not wizard.amount_page.whatif.state.text():  # no longer "Updating…"
+            break
+        await _settle(app, 100)
     grab(wizard, "wizard-2-amount")
     wizard.next()
     await _settle(app)
