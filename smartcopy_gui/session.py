@@ -27,6 +27,7 @@ from .domain.sizing import (
     SLIPPAGE_LIMIT,
     TRADER_LIQUIDATED,
 )
+from .domain.words import in_sentence, reason_words
 from .engine.engine import Engine, Result
 from .engine.state import BALANCE
 from .store import Store
@@ -166,14 +167,22 @@ def _view(acc: Account, pos: Position, engine: Engine) -> PositionView:
         utilization=pos.margin / equity if equity > 0 else ZERO, symbol=pos.symbol)
 
 
-_WHY = {
-    COPIED_MIN_QTY: "bumped to the minimum quantity",
-    COPIED_REDUCED: "reduced to the copy account's available funds",
-    INSUFFICIENT_FUNDS: "not copied: the copy account could not afford the minimum quantity",
-    SLIPPAGE_LIMIT: "not copied: the price moved beyond the slippage limit",
-    POSITION_NOT_COPIED: "not copied: the opening of this position was not copied",
-    TRADER_LIQUIDATED: "closed because the trader was liquidated",
-}
+# Outcomes that leave a copy's position unlike its trader's, said in the words of the
+# Activity log (domain.words), as the middle of a sentence.
+_NOT_COPIED = (INSUFFICIENT_FUNDS, SLIPPAGE_LIMIT, POSITION_NOT_COPIED)
+
+
+def _outcome_why(action: str, status: str, reason: str | None) -> str:
+    """Why one outcome made the copy's position differ ("" if it did not)."""
+    if action == "liquidation":
+        return "the copy was liquidated"
+    if reason == TRADER_LIQUIDATED:
+        return f"closed because {in_sentence(reason_words(reason))}"
+    if reason in _NOT_COPIED:
+        return f"not copied: {in_sentence(reason_words(reason))}"
+    if status in (COPIED_MIN_QTY, COPIED_REDUCED):
+        return in_sentence(reason_words(None, status))
+    return ""
 
 
 def _start_equity_key(copy_id: int) -> str:
@@ -391,9 +400,7 @@ class Session:
         """A sentence on why this copy differs from its trader in this symbol."""
         reasons: list[str] = []
         for outcome in self.store.copy_outcomes(copy_id, symbol, newest_first=5):
-            text = _WHY.get(outcome.reason or "") or _WHY.get(outcome.status)
-            if outcome.action == "liquidation":
-                text = "the copy was liquidated"
+            text = _outcome_why(outcome.action, outcome.status, outcome.reason)
             if text and text not in reasons:
                 reasons.append(text)
             if outcome.action == "open":  # this cycle's start: what precedes it is an earlier cycle
