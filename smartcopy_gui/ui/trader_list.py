@@ -103,6 +103,12 @@ COPY_COLUMN = len(TRADER_COLUMNS) - 1
 BOUNDED_COLUMNS = tuple(i for i, c in enumerate(TRADER_COLUMNS) if c.header in (
     "Win rate", "Sharpe", "Copiers", "Profit\nshare", "Days\nactive"))
 
+# When the list is too narrow for every column, these go first, in this order (and come
+# back when it widens), so the figures a copier chooses by never scroll out of view.
+COLLAPSIBLE_COLUMNS = tuple(next(i for i, c in enumerate(TRADER_COLUMNS) if c.header == h)
+                            for h in ("Days\nactive", "Copiers'\nPnL", "Profit\nshare",
+                                      "Copiers", "AUM", "Sharpe"))
+
 
 class TraderFilterProxy(QSortFilterProxyModel):
     """Filters on name or id (the fixed string, case-insensitive) and sorts on
@@ -247,6 +253,8 @@ class TraderListView(QtWidgets.QWidget):
         self.search.setMaximumWidth(280)
         self.copy_delegate = CopyButtonDelegate(self)
         self.table = self._build_table()
+        self._fitted_widths: list[int] = []
+        self.table.viewport().installEventFilter(self)
         self.status = QtWidgets.QLabel(objectName="traders_status")
         mute(self.status)
 
@@ -379,11 +387,38 @@ class TraderListView(QtWidgets.QWidget):
         self.model.set_rows([trader_row(s, days) for s in self._stats])
         if self._fit_due:  # new traders are rare; never resize on value updates
             self._fit_due = False
-            fit_columns(self.table, numeric_sample="-00,000.00", bounded=BOUNDED_COLUMNS)
             header = self.table.horizontalHeader()
+            for section in COLLAPSIBLE_COLUMNS:
+                header.setSectionHidden(section, False)
+            fit_columns(self.table, numeric_sample="-00,000.00", bounded=BOUNDED_COLUMNS)
             header.resizeSection(COPY_COLUMN, self.copy_delegate.sizeHint(
                 self._view_option(), QModelIndex()).width())
+            self._fitted_widths = [header.sectionSize(c) for c in range(header.count())]
+            self._collapse_columns()
         self._update_status()
+
+    def _collapse_columns(self) -> None:
+        """Hide the least needed columns that do not fit the table's width; show them
+        again once they do."""
+        if not self._fitted_widths:
+            return
+        header = self.table.horizontalHeader()
+        room = self.table.viewport().width()
+        width = sum(self._fitted_widths)
+        hidden = set()
+        for section in COLLAPSIBLE_COLUMNS:
+            if width <= room:
+                break
+            hidden.add(section)
+            width -= self._fitted_widths[section]
+        for section in COLLAPSIBLE_COLUMNS:
+            if header.isSectionHidden(section) != (section in hidden):
+                header.setSectionHidden(section, section in hidden)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        if watched is self.table.viewport() and event.type() == QtCore.QEvent.Type.Resize:
+            self._collapse_columns()
+        return super().eventFilter(watched, event)
 
     def _view_option(self) -> QtWidgets.QStyleOptionViewItem:
         option = QtWidgets.QStyleOptionViewItem()
