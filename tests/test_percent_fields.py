@@ -7,12 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from smartcopy_gui.cli import replay_lines
 from smartcopy_gui.domain.copy_form import SLIPPAGE_RULE, STOP_LOSS_RULE, percent
-from smartcopy_gui.engine.engine import Engine
 from smartcopy_gui.session import Session
-from smartcopy_gui.store import Store
-from tests.scenario import Scenario
+from tests.scenario import Scenario, replay_into
 
 
 @pytest.mark.parametrize("rule", [SLIPPAGE_RULE, STOP_LOSS_RULE])
@@ -25,9 +22,7 @@ def test_the_finest_percentages_accepted_are_taken_by_the_engine(db_path):
     s = Scenario()
     s.add(0, "trader", trader="alice", name="Alice", balance="10000")
     s.add(0, "deposit", account="me", amount="2000")
-    store = Store(db_path)
-    replay_lines(Engine(store), s.lines)
-    store.close()
+    replay_into(db_path, s)
     session = Session(db_path)
     try:
         result = session.copy("alice", "smart", Decimal(1000),

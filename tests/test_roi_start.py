@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from smartcopy_gui.cli import replay_lines
 from smartcopy_gui.domain.events import Event
-from smartcopy_gui.engine.engine import Engine
 from smartcopy_gui.session import Session
-from smartcopy_gui.store import Store
-from tests.scenario import Scenario, trader_open
+from tests.scenario import Scenario, replay_into, trader_open
 
 D = Decimal
 
@@ -25,9 +22,7 @@ def _alice_in_profit(db_path) -> None:
     s.add(1000, "price", symbol="BTCUSDT", price="60000")
     trader_open(s, 2000, "o1")
     s.add(3000, "price", symbol="BTCUSDT", price="60300")
-    store = Store(db_path)
-    replay_lines(Engine(store), s.lines)
-    store.close()
+    replay_into(db_path, s)
 
 
 def _move_btc(session: Session, price: str) -> None:
