@@ -280,7 +280,8 @@ class RoiChart(QtWidgets.QWidget):
         self.plot.setLabel("left", "ROI (%)")
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # no "(x0.001)" on percents
         self.plot.setLabel("bottom", "time (UTC)")
-        self.plot.addLegend(offset=(8, 8))
+        # One row at the top: a short chart keeps its zero line clear of the labels.
+        self.plot.addLegend(offset=(8, 2), colCount=2)
         self.trader_curve = self.plot.plot(name="Trader")
         self.copier_curve = self.plot.plot(name="Copier (you)")
         self.zero_line = pg.InfiniteLine(pos=0, angle=0)

@@ -121,6 +121,11 @@ def style_plot(plot: Any) -> None:
     legend = plot.getPlotItem().legend
     if legend is not None:
         legend.setLabelTextColor(theme.chart_foreground)
+        # A backing in the chart's colour keeps the labels readable where the curves
+        # run under them (a short chart at 1366x768 puts them on the zero line).
+        backing = QtGui.QColor(theme.chart_background)
+        backing.setAlpha(220)
+        legend.setBrush(pg.mkBrush(backing))
         for _sample, label in legend.items:  # existing labels redraw only when set again
             label.setText(label.text, color=theme.chart_foreground)
 

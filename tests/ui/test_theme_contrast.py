@@ -1,11 +1,13 @@
 """The dark theme's controls stay visible: an unchecked radio button's or check box's
-ring stands out from the window behind it."""
+ring stands out from the window behind it; the ROI chart's legend stays readable."""
 
 from __future__ import annotations
 
 import pytest
 
+from smartcopy_gui.ui.positions_panel import PositionsPanel
 from smartcopy_gui.ui.qt import QtGui, QtWidgets
+from smartcopy_gui.ui.shared import colors
 from smartcopy_gui.ui.theme import apply_theme
 
 pytestmark = pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")
@@ -47,3 +49,13 @@ def test_an_unchecked_indicator_stands_out_from_the_window(qtbot, make, theme):
     button = make("Fixed amount")
     assert not button.isChecked()
     assert _ring_contrast(qtbot, button) >= 3  # WCAG's minimum for a control's outline
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_the_roi_chart_legend_sits_on_the_chart_colour_over_the_curves(qtbot, theme):
+    apply_theme(theme)
+    panel = PositionsPanel()
+    qtbot.addWidget(panel)
+    backing = panel.chart.plot.getPlotItem().legend.brush().color()
+    assert backing.name() == colors().chart_background
+    assert backing.alpha() >= 200  # the curves under the labels show only faintly
