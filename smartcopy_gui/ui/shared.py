@@ -9,7 +9,7 @@ colours.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from ..domain.formats import (
     fmt_share,
     fmt_usdt,
 )
-from .qt import Qt, QtGui, QtWidgets, pg
+from .qt import Qt, QtCore, QtGui, QtWidgets, pg
 
 __all__ = ["DASH", "fmt_balance", "fmt_leverage", "fmt_money", "fmt_share", "fmt_pct",
            "fmt_price", "fmt_qty", "fmt_usdt",
@@ -97,6 +97,54 @@ def signed_color(value: Any) -> QtGui.QColor | None:
 def side_color(side: str | None) -> QtGui.QColor | None:
     """Long in green, short in red."""
     return colors().green if side == "long" else colors().red if side == "short" else None
+
+
+class ColumnCollapser(QtCore.QObject):
+    """Keeps a table from scrolling sideways: while its columns do not fit its width,
+    the ``collapsible`` ones are hidden, least needed first, and shown again once they
+    fit. ``refit`` sizes the columns (with every one shown) and measures them; resizing
+    the table re-decides. A stretched last column counts at its contents' width."""
+
+    def __init__(self, table: QtWidgets.QTableView, collapsible: Sequence[int]) -> None:
+        super().__init__(table)
+        self.table = table
+        self.collapsible = tuple(collapsible)
+        self._widths: list[int] = []
+        self._viewport = table.viewport()
+        self._viewport.installEventFilter(self)
+
+    def refit(self, fit: Callable[[], None]) -> None:
+        header = self.table.horizontalHeader()
+        for section in self.collapsible:
+            header.setSectionHidden(section, False)
+        fit()
+        self._widths = [header.sectionSize(c) for c in range(header.count())]
+        if header.stretchLastSection() and self._widths:
+            last = header.logicalIndex(header.count() - 1)
+            self._widths[last] = max(self.table.sizeHintForColumn(last),
+                                     header.sectionSizeHint(last))
+        self.collapse()
+
+    def collapse(self) -> None:
+        if not self._widths:
+            return
+        header = self.table.horizontalHeader()
+        room = self.table.viewport().width()
+        width = sum(self._widths)
+        hidden = set()
+        for section in self.collapsible:
+            if width <= room:
+                break
+            hidden.add(section)
+            width -= self._widths[section]
+        for section in self.collapsible:
+            if header.isSectionHidden(section) != (section in hidden):
+                header.setSectionHidden(section, section in hidden)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        if event.type() == QtCore.QEvent.Type.Resize and watched is self._viewport:
+            self.collapse()
+        return super().eventFilter(watched, event)
 
 
 def error_style() -> str:

@@ -17,6 +17,7 @@ from .models import KEY_ROLE, SORT_ROLE, Column, RowTableModel
 from .qt import QModelIndex, QSortFilterProxyModel, Qt, QtCore, QtGui, QtWidgets, Signal, Slot
 from .shared import (
     DASH,
+    ColumnCollapser,
     fit_columns,
     fmt_money,
     fmt_pct,
@@ -253,8 +254,7 @@ class TraderListView(QtWidgets.QWidget):
         self.search.setMaximumWidth(280)
         self.copy_delegate = CopyButtonDelegate(self)
         self.table = self._build_table()
-        self._fitted_widths: list[int] = []
-        self.table.viewport().installEventFilter(self)
+        self.collapser = ColumnCollapser(self.table, COLLAPSIBLE_COLUMNS)
         self.status = QtWidgets.QLabel(objectName="traders_status")
         mute(self.status)
 
@@ -387,38 +387,13 @@ class TraderListView(QtWidgets.QWidget):
         self.model.set_rows([trader_row(s, days) for s in self._stats])
         if self._fit_due:  # new traders are rare; never resize on value updates
             self._fit_due = False
-            header = self.table.horizontalHeader()
-            for section in COLLAPSIBLE_COLUMNS:
-                header.setSectionHidden(section, False)
-            fit_columns(self.table, numeric_sample="-00,000.00", bounded=BOUNDED_COLUMNS)
-            header.resizeSection(COPY_COLUMN, self.copy_delegate.sizeHint(
-                self._view_option(), QModelIndex()).width())
-            self._fitted_widths = [header.sectionSize(c) for c in range(header.count())]
-            self._collapse_columns()
+            self.collapser.refit(self._fit_columns)
         self._update_status()
 
-    def _collapse_columns(self) -> None:
-        """Hide the least needed columns that do not fit the table's width; show them
-        again once they do."""
-        if not self._fitted_widths:
-            return
-        header = self.table.horizontalHeader()
-        room = self.table.viewport().width()
-        width = sum(self._fitted_widths)
-        hidden = set()
-        for section in COLLAPSIBLE_COLUMNS:
-            if width <= room:
-                break
-            hidden.add(section)
-            width -= self._fitted_widths[section]
-        for section in COLLAPSIBLE_COLUMNS:
-            if header.isSectionHidden(section) != (section in hidden):
-                header.setSectionHidden(section, section in hidden)
-
-    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
-        if watched is self.table.viewport() and event.type() == QtCore.QEvent.Type.Resize:
-            self._collapse_columns()
-        return super().eventFilter(watched, event)
+    def _fit_columns(self) -> None:
+        fit_columns(self.table, numeric_sample="-00,000.00", bounded=BOUNDED_COLUMNS)
+        self.table.horizontalHeader().resizeSection(COPY_COLUMN, self.copy_delegate.sizeHint(
+            self._view_option(), QModelIndex()).width())
 
     def _view_option(self) -> QtWidgets.QStyleOptionViewItem:
         option = QtWidgets.QStyleOptionViewItem()
