@@ -101,14 +101,17 @@ def side_color(side: str | None) -> QtGui.QColor | None:
 
 class ColumnCollapser(QtCore.QObject):
     """Keeps a table from scrolling sideways: while its columns do not fit its width,
-    the ``collapsible`` ones are hidden, least needed first, and shown again once they
+    the ``collapsible`` groups of columns are hidden, least needed first (a group goes
+    together: a trader's and a copier's column of one figure), and shown again once they
     fit. ``refit`` sizes the columns (with every one shown) and measures them; resizing
     the table re-decides. A stretched last column counts at its contents' width."""
 
-    def __init__(self, table: QtWidgets.QTableView, collapsible: Sequence[int]) -> None:
+    def __init__(self, table: QtWidgets.QTableView,
+                 collapsible: Sequence[Sequence[int]]) -> None:
         super().__init__(table)
         self.table = table
-        self.collapsible = tuple(collapsible)
+        self.groups = [tuple(group) for group in collapsible]
+        self.collapsible = tuple(section for group in self.groups for section in group)
         self._widths: list[int] = []
         self._viewport = table.viewport()
         self._viewport.installEventFilter(self)
@@ -131,12 +134,12 @@ class ColumnCollapser(QtCore.QObject):
         header = self.table.horizontalHeader()
         room = self.table.viewport().width()
         width = sum(self._widths)
-        hidden = set()
-        for section in self.collapsible:
+        hidden: set[int] = set()
+        for group in self.groups:
             if width <= room:
                 break
-            hidden.add(section)
-            width -= self._widths[section]
+            hidden.update(group)
+            width -= sum(self._widths[section] for section in group)
         for section in self.collapsible:
             if header.isSectionHidden(section) != (section in hidden):
                 header.setSectionHidden(section, section in hidden)

@@ -254,7 +254,7 @@ class TraderListView(QtWidgets.QWidget):
         self.search.setMaximumWidth(280)
         self.copy_delegate = CopyButtonDelegate(self)
         self.table = self._build_table()
-        self.collapser = ColumnCollapser(self.table, COLLAPSIBLE_COLUMNS)
+        self.collapser = ColumnCollapser(self.table, [(c,) for c in COLLAPSIBLE_COLUMNS])
         self.status = QtWidgets.QLabel(objectName="traders_status")
         mute(self.status)
 

@@ -339,3 +339,25 @@ def test_draws_the_table_and_the_chart(qtbot, panel, tmp_path):
     table = panel.table.viewport().grab().toImage()
     cells = {table.pixelColor(x, 5).name() for x in range(table.width())}
     assert {LIGHT.trader_tint.name(), LIGHT.copier_tint.name()} <= cells
+
+
+def test_a_narrow_table_drops_the_least_needed_columns_instead_of_scrolling(qtbot, panel):
+    panel.show()
+    show_pairs(qtbot, panel, [btc_pair(), eth_pair_uncopied()])
+    header = panel.table.horizontalHeader()
+    model = panel.table.model()
+
+    def hidden() -> list[str]:
+        return [model.headerData(c, Qt.Orientation.Horizontal)
+                for c in range(model.columnCount()) if header.isSectionHidden(c)]
+
+    panel.resize(1358, 520)  # the live positions panel in a 1366×768 window
+    qtbot.waitUntil(lambda: hidden() != [])
+    assert panel.table.horizontalScrollBar().maximum() == 0  # nothing off to the side
+    assert "Why they differ" in hidden()  # it is written out under the table
+    assert not {"Copy", "Symbol", "Entry Δ\nbps", "Liq. Δ\nC − T", "ROI Δ\npp",
+                "Util.\nC / T"} & set(hidden())
+
+    panel.resize(2560, 520)
+    qtbot.waitUntil(lambda: hidden() == [])
+    assert panel.table.horizontalScrollBar().maximum() == 0
