@@ -104,7 +104,8 @@ class ColumnCollapser(QtCore.QObject):
     the ``collapsible`` groups of columns are hidden, least needed first (a group goes
     together: a trader's and a copier's column of one figure), and shown again once they
     fit. ``refit`` sizes the columns (with every one shown) and measures them; resizing
-    the table re-decides. A stretched last column counts at its contents' width."""
+    the table re-decides. A stretched last column (a sentence, elided when long) needs
+    room for its header or about 30 characters."""
 
     def __init__(self, table: QtWidgets.QTableView,
                  collapsible: Sequence[Sequence[int]]) -> None:
@@ -124,8 +125,8 @@ class ColumnCollapser(QtCore.QObject):
         self._widths = [header.sectionSize(c) for c in range(header.count())]
         if header.stretchLastSection() and self._widths:
             last = header.logicalIndex(header.count() - 1)
-            self._widths[last] = max(self.table.sizeHintForColumn(last),
-                                     header.sectionSizeHint(last))
+            self._widths[last] = max(header.sectionSizeHint(last),
+                                     self.table.fontMetrics().horizontalAdvance("x" * 30))
         self.collapse()
 
     def collapse(self) -> None:

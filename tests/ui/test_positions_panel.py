@@ -361,3 +361,15 @@ def test_a_narrow_table_drops_the_least_needed_columns_instead_of_scrolling(qtbo
     panel.resize(2560, 520)
     qtbot.waitUntil(lambda: hidden() == [])
     assert panel.table.horizontalScrollBar().maximum() == 0
+
+
+def test_a_long_reason_is_elided_in_a_wide_table_not_dropped(qtbot, panel):
+    panel.show()
+    long_why = "filled 2.0 bps worse than the trader after the copy delay and price " \
+               "impact; bumped up to the minimum quantity; " * 2
+    show_pairs(qtbot, panel, [replace(btc_pair(), why=long_why)])
+    header = panel.table.horizontalHeader()
+    panel.resize(1910, 520)  # the panel at 1920×1080
+    qtbot.waitUntil(lambda: panel.table.viewport().width() > 1800)
+    assert not any(header.isSectionHidden(c) for c in range(header.count()))
+    assert panel.table.horizontalScrollBar().maximum() == 0
