@@ -194,8 +194,11 @@ class Session:
     """The desktop app's model: engine, store and world for one copier."""
 
     def __init__(self, db_path: str | Path, *, seed: int = 7, copier: str = DEFAULT_COPIER,
-                 world_factory: Callable[[Engine, int], World] | None = None) -> None:
-        self.store = Store(db_path, writer="SmartCopy")
+                 world_factory: Callable[[Engine, int], World] | None = None,
+                 upgrade_progress: Callable[[int, int], None] | None = None) -> None:
+        """``upgrade_progress`` hears (steps done, steps) while an older database is
+        converted to this version's format, once that has taken a second."""
+        self.store = Store(db_path, writer="SmartCopy", progress=upgrade_progress)
         self.engine = Engine(self.store)
         self.copier = copier
         self.world = world_factory(self.engine, seed) if world_factory else None
