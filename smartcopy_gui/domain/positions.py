@@ -24,7 +24,7 @@ class Position:
     """
 
     __slots__ = ("symbol", "side", "qty", "entry", "leverage", "margin_mode", "cycle",
-                 "margin", "liq_cache", "liq_px", "opened_ts", "realized")
+                 "margin", "liq_cache", "liq_band", "opened_ts", "realized")
 
     def __init__(self, symbol: str, side: str, qty: Decimal, entry: Decimal,
                  leverage: Decimal, margin_mode: str, cycle: str,
@@ -42,9 +42,10 @@ class Position:
         # (notional low, notional high, Q, K) of an isolated position's liquidation
         # test price × Q ≤ K (long) or ≥ K (short), valid inside that maintenance tier.
         self.liq_cache: tuple[Decimal, Decimal, Decimal, Decimal] | None = None
-        # The price the account's liquidation bound (Account.liq_bound) last saw for this
-        # position; None until a full check has covered it, and after every change.
-        self.liq_px: Decimal | None = None
+        # The prices (low, high), exclusive, between which this position's share of its
+        # account's liquidation bound holds (see engine/liquidation.py); None until a
+        # full check has set it, and after every change.
+        self.liq_band: tuple[Decimal, Decimal] | None = None
         self.opened_ts = opened_ts
         # What this position cycle has made so far: realized PnL, fees and funding.
         self.realized = realized
@@ -56,7 +57,7 @@ class Position:
         self.leverage = leverage
         self.margin = (qty * entry / leverage).quantize(CENT_MICRO)
         self.liq_cache = None
-        self.liq_px = None
+        self.liq_band = None
 
     def upnl(self, price: Decimal) -> Decimal:
         """Unrealized PnL at ``price``."""
@@ -88,10 +89,10 @@ class Account:
         self.id = account_id
         self.wallet = wallet
         self.positions: dict[str, Position] = {}
-        # (wallet, number of positions, slack) from the last full liquidation check that
-        # liquidated nothing: see engine/liquidation.py. Valid while the wallet is that
-        # very object and no position changed (Position.liq_px not None).
-        self.liq_bound: tuple[Decimal, int, Decimal] | None = None
+        # (wallet, number of positions) at the last full liquidation check that set the
+        # positions' price bands (engine/liquidation.py): the bands hold while the wallet
+        # is that very object and no position changed (Position.liq_band not None).
+        self.liq_bound: tuple[Decimal, int] | None = None
 
     def equity(self, prices: dict[str, Decimal]) -> Decimal:
         """wallet + Σ uPnL at the last prices."""

@@ -18,10 +18,12 @@ from ..domain.positions import (
     isolated_slack,
 )
 from .core import EngineCore, check_equity_limit
-from .state import ACTIVE, LIQUIDATION, Changes, CloseOrder, CopyRelation
+from .state import ACTIVE, LIQUIDATION, Changes, CloseOrder, CopyRelation, Trader
 
-# A bound this close to 0 is not trusted (the Decimal context rounds at 60 digits).
+# A slack this close to 0 sets no bands, and the bands keep a 1e-9 share of it in hand:
+# far more than what the Decimal context's rounding at 60 digits could take.
 BOUND_EPS = Decimal("1e-20")
+BAND_SHARE = 1 - Decimal("1e-9")
 
 
 def check_liquidations(core: EngineCore, symbol: str, event_id: str, ts: int,
@@ -36,68 +38,92 @@ def check_liquidations(core: EngineCore, symbol: str, event_id: str, ts: int,
     st = core.state
     dirty = st.dirty
     instruments, prices = st.instruments, st.prices
+    price = prices.get(symbol)
+    common = st.liq_bands
+    if dirty:
+        common.clear()  # a changed account's bands are gone
+    elif price is not None:
+        band = common.get(symbol)
+        if band is not None and band[0] < price < band[1]:
+            return
+    # The bands of the positions in ``symbol`` (None once one has none).
+    lows: list[Decimal] | None = []
+    highs: list[Decimal] = []
+    reset = False  # an account's bands were set again (in other symbols too)
     for trader in st.traders.values():
         acc = trader.account
         if acc.positions and (symbol in acc.positions or acc.id in dirty):
-            if acc.id not in dirty and bound_holds(acc, instruments, prices):
-                continue
-            if set_bound(acc, instruments, prices):
-                continue
-            for pos in liquidate(core, acc, ch, event_id, ts, None, trader.id):
-                # A trader liquidation is a full close signal for its copiers.
-                core.schedule(ch, trader, OutcomeAction.CLOSE, event_id, ts, CloseOrder(
-                    trader=trader.id, symbol=pos.symbol, cycle=pos.cycle, side=Side(pos.side),
-                    closed=pos.qty, before=pos.qty, full=True,
-                    reason=Reason.TRADER_LIQUIDATED, price=st.prices[pos.symbol]))
-            if acc.positions:
-                check_equity_limit(acc, st.prices)
+            if acc.id in dirty or not bound_holds(acc, prices):
+                reset = True
+                if not set_bound(acc, instruments, prices):
+                    lows = None
+                    liquidate_trader(core, trader, ch, event_id, ts)
+                    continue
+            lows = add_band(acc, symbol, lows, highs)
     for copy in st.copies.values():
         acc = copy.account
         positions = acc.positions
         if not positions or copy.status != ACTIVE or (
                 symbol not in positions and acc.id not in dirty):
             continue
-        if acc.id not in dirty and bound_holds(acc, instruments, prices):
-            continue
-        if set_bound(acc, instruments, prices):
-            continue
-        liquidate(core, acc, ch, event_id, ts, copy, copy.trader)
-        if acc.positions:
-            check_equity_limit(acc, prices)
+        if acc.id in dirty or not bound_holds(acc, prices):
+            reset = True
+            if not set_bound(acc, instruments, prices):
+                lows = None
+                liquidate(core, acc, ch, event_id, ts, copy, copy.trader)
+                if acc.positions:
+                    check_equity_limit(acc, prices)
+                continue
+        lows = add_band(acc, symbol, lows, highs)
     dirty.clear()
+    if reset:
+        common.clear()
+    if lows is not None and lows:
+        common[symbol] = (max(lows), min(highs))
 
 
-def bound_holds(acc: Account, instruments: dict[str, Instrument],
-                prices: dict[str, Decimal]) -> bool:
-    """True when the account's bound (:func:`set_bound`) shows, without the full check,
-    that nothing in it can be liquidated at ``prices`` and its equity is within the
-    ledger's limit. The bound is then carried over to these prices.
+def liquidate_trader(core: EngineCore, trader: Trader, ch: Changes, event_id: str,
+                     ts: int) -> None:
+    """Liquidate what must be in a trader's account; each position gone is a full close
+    signal for the trader's copiers."""
+    acc = trader.account
+    prices = core.state.prices
+    for pos in liquidate(core, acc, ch, event_id, ts, None, trader.id):
+        core.schedule(ch, trader, OutcomeAction.CLOSE, event_id, ts, CloseOrder(
+            trader=trader.id, symbol=pos.symbol, cycle=pos.cycle, side=Side(pos.side),
+            closed=pos.qty, before=pos.qty, full=True,
+            reason=Reason.TRADER_LIQUIDATED, price=prices[pos.symbol]))
+    if acc.positions:
+        check_equity_limit(acc, prices)
 
-    Each position's margin balance, and the equity, moves by at most
-    ``mm_lipschitz × qty × |price move|`` (the uPnL by qty × move, the maintenance
-    margin by MMR × qty × move); the least slack minus the sum of those moves is a lower
-    bound of every slack now.
-    """
+
+def add_band(acc: Account, symbol: str, lows: list[Decimal] | None,
+             highs: list[Decimal]) -> list[Decimal] | None:
+    """Add the band of ``acc``'s position in ``symbol`` (if any) to ``lows``/``highs``;
+    None when the account has no bands (every price move then checks it)."""
+    pos = acc.positions.get(symbol)
+    if lows is None or pos is None:
+        return lows
+    band = pos.liq_band
+    if acc.liq_bound is None or band is None:
+        return None
+    lows.append(band[0])
+    highs.append(band[1])
+    return lows
+
+
+def bound_holds(acc: Account, prices: dict[str, Decimal]) -> bool:
+    """True when every position's price is inside the band :func:`set_bound` gave it:
+    then nothing in the account can be liquidated and its equity is within the ledger's
+    limit, without the full check."""
     bound = acc.liq_bound
     positions = acc.positions
     if bound is None or bound[0] is not acc.wallet or bound[1] != len(positions):
         return False
-    slack = bound[2]
     for pos in positions.values():
-        seen = pos.liq_px
-        if seen is None:
+        band = pos.liq_band
+        if band is None or not band[0] < prices[pos.symbol] < band[1]:
             return False
-        price = prices[pos.symbol]
-        if seen is not price:
-            factor = instruments[pos.symbol].mm_lipschitz
-            if factor is None:
-                return False
-            slack -= pos.qty * abs(price - seen) * factor
-    if slack <= BOUND_EPS:
-        return False
-    for pos in positions.values():
-        pos.liq_px = prices[pos.symbol]
-    acc.liq_bound = (bound[0], bound[1], slack)
     return True
 
 
@@ -139,10 +165,34 @@ def set_bound(acc: Account, instruments: dict[str, Instrument],
     headroom = MAX_AMOUNT - abs(equity)
     if slack is None or headroom < slack:
         slack = headroom
-    for pos in acc.positions.values():
-        pos.liq_px = prices[pos.symbol]
-    acc.liq_bound = (acc.wallet, len(acc.positions), slack)
+    set_bands(acc, instruments, prices, slack)
     return True
+
+
+def set_bands(acc: Account, instruments: dict[str, Instrument], prices: dict[str, Decimal],
+              slack: Decimal) -> None:
+    """Give each position a price band around its price over which its move takes at
+    most its share of ``slack``.
+
+    Each position's margin balance, and the equity, moves by at most
+    ``mm_lipschitz × qty × |price move|`` (the uPnL by qty × move, the maintenance
+    margin by MMR × qty × move; Instrument.mm_lipschitz). With n positions each taking
+    under slack / n, every slack stays positive while every price is inside its band.
+    An instrument whose maintenance margin steps at a tier cap gets no band (and the
+    account the full check at every event)."""
+    acc.liq_bound = None
+    positions = acc.positions
+    if slack <= BOUND_EPS:
+        return
+    share = (slack - BOUND_EPS) * BAND_SHARE / len(positions)
+    for pos in positions.values():
+        factor = instruments[pos.symbol].mm_lipschitz
+        if factor is None:
+            return
+        price = prices[pos.symbol]
+        width = share / (pos.qty * factor)
+        pos.liq_band = (price - width, price + width)
+    acc.liq_bound = (acc.wallet, len(positions))
 
 
 def liquidate(core: EngineCore, acc: Account, ch: Changes, event_id: str, ts: int,
