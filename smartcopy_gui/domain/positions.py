@@ -208,6 +208,20 @@ def isolated_is_liquidated(pos: Position, inst: Instrument, price: Decimal) -> b
     return price * cache[2] >= cache[3]
 
 
+def isolated_upnl_unless_liquidated(pos: Position, inst: Instrument, price: Decimal
+                                    ) -> Decimal | None:
+    """The isolated position's uPnL at ``price``, or None when :func:`isolated_is_liquidated`
+    (one call for both: the liquidation check runs it for every position it looks at)."""
+    notional = pos.qty * price
+    cache = pos.liq_cache
+    if cache is None or not cache[0] < notional <= cache[1]:
+        cache = cached_liq_terms(pos, inst, price)
+    # (Position.upnl, inlined: this runs for every copy after a fan-out.)
+    if pos.side == LONG:
+        return None if price * cache[2] <= cache[3] else (price - pos.entry) * pos.qty
+    return None if price * cache[2] >= cache[3] else (pos.entry - price) * pos.qty
+
+
 def isolated_slack(pos: Position, inst: Instrument, price: Decimal) -> Decimal:
     """How far the isolated position is from its liquidation, as margin + uPnL −
     maintenance margin (in USDT): ≤ 0 exactly when :func:`isolated_is_liquidated`."""

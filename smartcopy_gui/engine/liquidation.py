@@ -16,6 +16,7 @@ from ..domain.positions import (
     cross_is_liquidated,
     isolated_is_liquidated,
     isolated_slack,
+    isolated_upnl_unless_liquidated,
 )
 from .core import EngineCore, check_equity_limit
 from .state import ACTIVE, LIQUIDATION, Changes, CloseOrder, CopyRelation, Trader
@@ -24,6 +25,7 @@ from .state import ACTIVE, LIQUIDATION, Changes, CloseOrder, CopyRelation, Trade
 # far more than what the Decimal context's rounding at 60 digits could take.
 BOUND_EPS = Decimal("1e-20")
 BAND_SHARE = 1 - Decimal("1e-9")
+MIN_AMOUNT = -MAX_AMOUNT
 
 
 def check_liquidations(core: EngineCore, symbol: str, event_id: str, ts: int,
@@ -53,12 +55,19 @@ def check_liquidations(core: EngineCore, symbol: str, event_id: str, ts: int,
     for trader in st.traders.values():
         acc = trader.account
         if acc.positions and (symbol in acc.positions or acc.id in dirty):
-            if acc.id in dirty or not bound_holds(acc, prices):
+            if acc.id in dirty:
+                # Changed by this event: the plain check, and no bands until the next.
+                acc.liq_bound = None
+                safe = quick_check(acc, instruments, prices)
+            elif bound_holds(acc, prices):
+                safe = True
+            else:
                 reset = True
-                if not set_bound(acc, instruments, prices):
-                    lows = None
-                    liquidate_trader(core, trader, ch, event_id, ts)
-                    continue
+                safe = set_bound(acc, instruments, prices)
+            if not safe:
+                lows = None
+                liquidate_trader(core, trader, ch, event_id, ts)
+                continue
             lows = add_band(acc, symbol, lows, highs)
     for copy in st.copies.values():
         acc = copy.account
@@ -66,14 +75,33 @@ def check_liquidations(core: EngineCore, symbol: str, event_id: str, ts: int,
         if not positions or copy.status != ACTIVE or (
                 symbol not in positions and acc.id not in dirty):
             continue
-        if acc.id in dirty or not bound_holds(acc, prices):
+        if acc.id in dirty:
+            # Changed since the last check: the plain check (quick_check, inlined: after
+            # a fan-out every copy comes here), and no bands until the next check.
+            acc.liq_bound = None
+            equity = acc.wallet
+            for pos in positions.values():
+                upnl = None if pos.margin_mode == CROSS else isolated_upnl_unless_liquidated(
+                    pos, instruments[pos.symbol], prices[pos.symbol])
+                if upnl is None:
+                    break
+                equity += upnl
+            else:
+                if MIN_AMOUNT <= equity <= MAX_AMOUNT:
+                    lows = None
+                    continue
+            safe = False
+        elif bound_holds(acc, prices):
+            safe = True
+        else:
             reset = True
-            if not set_bound(acc, instruments, prices):
-                lows = None
-                liquidate(core, acc, ch, event_id, ts, copy, copy.trader)
-                if acc.positions:
-                    check_equity_limit(acc, prices)
-                continue
+            safe = set_bound(acc, instruments, prices)
+        if not safe:
+            lows = None
+            liquidate(core, acc, ch, event_id, ts, copy, copy.trader)
+            if acc.positions:
+                check_equity_limit(acc, prices)
+            continue
         lows = add_band(acc, symbol, lows, highs)
     dirty.clear()
     if reset:
@@ -110,6 +138,20 @@ def add_band(acc: Account, symbol: str, lows: list[Decimal] | None,
     lows.append(band[0])
     highs.append(band[1])
     return lows
+
+
+def quick_check(acc: Account, instruments: dict[str, Instrument],
+                prices: dict[str, Decimal]) -> bool:
+    """True when the account has no cross position, no isolated position past its
+    liquidation price, and an equity within the ledger's limit: nothing to liquidate."""
+    equity = acc.wallet
+    for pos in acc.positions.values():
+        upnl = None if pos.margin_mode == CROSS else isolated_upnl_unless_liquidated(
+            pos, instruments[pos.symbol], prices[pos.symbol])
+        if upnl is None:
+            return False
+        equity += upnl
+    return MIN_AMOUNT <= equity <= MAX_AMOUNT
 
 
 def bound_holds(acc: Account, prices: dict[str, Decimal]) -> bool:
