@@ -25,10 +25,15 @@ def world_factory(seed: int) -> Callable[[Engine, int], World]:
     return make
 
 
-def session_factory(db_path: Path | str, seed: int = DEFAULT_SEED) -> Callable[[], Session]:
-    """Opens a session on ``db_path`` with the simulated world of ``seed``."""
+SessionFactory = Callable[[Callable[[int, int], None] | None], Session]
 
-    def make() -> Session:
-        return Session(db_path, seed=seed, world_factory=world_factory(seed))
+
+def session_factory(db_path: Path | str, seed: int = DEFAULT_SEED) -> SessionFactory:
+    """Opens a session on ``db_path`` with the simulated world of ``seed``; the argument
+    hears the progress of a database upgrade (see :class:`Session`)."""
+
+    def make(upgrade_progress: Callable[[int, int], None] | None = None) -> Session:
+        return Session(db_path, seed=seed, world_factory=world_factory(seed),
+                       upgrade_progress=upgrade_progress)
 
     return make

@@ -6,9 +6,12 @@ import argparse
 import json
 import logging
 import os
+import select
 import sqlite3
+import stat
 import sys
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -61,28 +64,76 @@ def _upgrade_progress(done: int, total: int) -> None:
     print(f"upgrading the database: step {done} of {total}", file=sys.stderr, flush=True)
 
 
+# A replay commits its events in batches (each event's effects whole in one commit):
+# every BATCH_EVENTS events, every BATCH_SECONDS, and whenever its input (a pipe) has
+# nothing more to read yet, so that a reader of the database sees it progress.
+BATCH_EVENTS = 1000
+BATCH_SECONDS = 0.2
+
+
 def replay_lines(engine: Engine, lines: Iterable[str | bytes]) -> ReplaySummary:
     """Apply scenario lines in order, then run every pending copier action."""
     summary = ReplaySummary()
-    for item in read_lines(lines):
+    batch = engine.batch()
+    started = time.monotonic()
+
+    def commit() -> None:
+        nonlocal started
+        batch.commit()
+        started = time.monotonic()
+
+    for item in read_lines(_input_lines(lines, commit)):
         if isinstance(item, Malformed):
-            engine.record_malformed(item.line, item.event_id, item.reason)
+            batch.malformed(item.line, item.event_id, item.reason)
             summary.malformed += 1
-            continue
-        try:
-            result = engine.submit(item)
-        except MalformedInput as exc:
-            engine.record_malformed(item.line, item.id, str(exc))
-            summary.malformed += 1
-            continue
-        if result.status == APPLIED:
-            summary.applied += 1
-        elif result.status == REJECTED:
-            summary.rejected += 1
-        elif result.status == DUPLICATE:
-            summary.duplicates += 1
+        else:
+            try:
+                result = batch.apply(item)
+            except MalformedInput as exc:
+                batch.malformed(item.line, item.id, str(exc))
+                summary.malformed += 1
+            else:
+                if result.status == APPLIED:
+                    summary.applied += 1
+                elif result.status == REJECTED:
+                    summary.rejected += 1
+                elif result.status == DUPLICATE:
+                    summary.duplicates += 1
+        if len(batch) >= BATCH_EVENTS or time.monotonic() - started >= BATCH_SECONDS:
+            commit()
+    batch.commit()
     engine.flush()
     return summary
+
+
+def _input_lines(lines: Iterable[str | bytes],
+                 on_idle: Callable[[], None]) -> Iterable[str | bytes]:
+    """``lines``, or for a pipe or terminal its lines read as they come, calling
+    ``on_idle`` each time none is ready (before waiting for more)."""
+    try:
+        fd = lines.fileno()  # type: ignore[attr-defined]
+        regular = stat.S_ISREG(os.fstat(fd).st_mode)
+    except (AttributeError, OSError, ValueError):
+        return lines
+    if regular or os.name == "nt":  # (select() does not take a pipe on Windows)
+        return lines
+    return _pipe_lines(fd, on_idle)
+
+
+def _pipe_lines(fd: int, on_idle: Callable[[], None]) -> Iterator[bytes]:
+    rest = b""
+    while True:
+        if not select.select([fd], [], [], 0)[0]:
+            on_idle()
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            break
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            yield line + b"\n"
+    if rest:
+        yield rest
 
 
 def report(store: Store, engine: Engine | None = None) -> dict[str, Any]:

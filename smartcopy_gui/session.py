@@ -28,6 +28,7 @@ from .domain.sizing import (
     SLIPPAGE_LIMIT,
     TRADER_LIQUIDATED,
 )
+from .domain.words import in_sentence, reason_words
 from .engine.engine import Engine, Result
 from .engine.state import BALANCE
 from .store import Store
@@ -172,26 +173,42 @@ def _view(acc: Account, pos: Position, engine: Engine) -> PositionView:
         utilization=pos.margin / equity if equity > 0 else ZERO, symbol=pos.symbol)
 
 
-_WHY: dict[str, str] = {
-    COPIED_MIN_QTY: "bumped to the minimum quantity",
-    COPIED_REDUCED: "reduced to the copy account's available funds",
-    INSUFFICIENT_FUNDS: "not copied: the copy account could not afford the minimum quantity",
-    SLIPPAGE_LIMIT: "not copied: the price moved beyond the slippage limit",
-    POSITION_NOT_COPIED: "not copied: the opening of this position was not copied",
-    TRADER_LIQUIDATED: "closed because the trader was liquidated",
-}
+# Outcomes that leave a copy's position unlike its trader's, said in the words of the
+# Activity log (domain.words), as the middle of a sentence.
+_NOT_COPIED = (INSUFFICIENT_FUNDS, SLIPPAGE_LIMIT, POSITION_NOT_COPIED)
+
+
+def _outcome_why(action: str, status: str, reason: str | None) -> str:
+    """Why one outcome made the copy's position differ ("" if it did not)."""
+    if action == "liquidation":
+        return "the copy was liquidated"
+    if reason == TRADER_LIQUIDATED:
+        return f"closed because {in_sentence(reason_words(reason))}"
+    if reason in _NOT_COPIED:
+        return f"not copied: {in_sentence(reason_words(reason))}"
+    if status in (COPIED_MIN_QTY, COPIED_REDUCED):
+        return in_sentence(reason_words(None, status))
+    return ""
+
+
+def _start_equity_key(copy_id: int) -> str:
+    """The meta key of the trader's equity when copy ``copy_id`` started."""
+    return f"copy:{copy_id}:trader_equity_at_start"
 
 
 class Session:
     """The desktop app's model: engine, store and world for one copier."""
 
     def __init__(self, db_path: str | Path, *, seed: int = 7, copier: str = DEFAULT_COPIER,
-                 world_factory: Callable[[Engine, int], World] | None = None) -> None:
-        self.store = Store(db_path, writer="SmartCopy")
+                 world_factory: Callable[[Engine, int], World] | None = None,
+                 upgrade_progress: Callable[[int, int], None] | None = None) -> None:
+        """``upgrade_progress`` hears (steps done, steps) while an older database is
+        converted to this version's format, once that has taken a second."""
+        self.store = Store(db_path, writer="SmartCopy", progress=upgrade_progress)
         self.engine = Engine(self.store)
         self.copier = copier
         self.world = world_factory(self.engine, seed) if world_factory else None
-        self._baselines: dict[tuple[str, int], Decimal] = {}
+        self._baselines: dict[int, Decimal] = {}  # copy id → trader equity at its start
 
     def close(self, save: bool = True) -> None:
         """Persist the world's state (unless ``save`` is False: after a failed start,
@@ -269,11 +286,18 @@ class Session:
              max_slippage: Decimal | None = None,
              max_margin_per_order: Decimal | None = None,
              stop_loss: Decimal | None = None) -> Result:
-        """Start copying ``trader``."""
-        return self._submit("copy", copier=self.copier, trader=trader, mode=mode,
-                            investment=investment, amount=amount, ratio=ratio,
-                            max_slippage=max_slippage,
-                            max_margin_per_order=max_margin_per_order, stop_loss=stop_loss)
+        """Start copying ``trader``; the trader's equity at this moment is kept as the
+        copy's ROI baseline (see :meth:`roi_samples`)."""
+        result = self._submit("copy", copier=self.copier, trader=trader, mode=mode,
+                              investment=investment, amount=amount, ratio=ratio,
+                              max_slippage=max_slippage,
+                              max_margin_per_order=max_margin_per_order, stop_loss=stop_loss)
+        copy_id = self.active_copy_of(trader)
+        if result.status == "applied" and copy_id is not None:
+            st = self.engine.state
+            equity = st.traders[trader].account.equity(st.prices)
+            self.store.save_meta(_start_equity_key(copy_id), str(equity))
+        return result
 
     def cancel(self, trader: str) -> tuple[Result, Decimal]:
         """Cancel the active copy of ``trader``; returns the result and the released amount."""
@@ -385,9 +409,7 @@ class Session:
         """A sentence on why this copy differs from its trader in this symbol."""
         reasons: list[str] = []
         for outcome in self.store.copy_outcomes(copy_id, symbol, newest_first=5):
-            text = _WHY.get(outcome.reason or "") or _WHY.get(outcome.status)
-            if outcome.action == "liquidation":
-                text = "the copy was liquidated"
+            text = _outcome_why(outcome.action, outcome.status, outcome.reason)
             if text and text not in reasons:
                 reasons.append(text)
             if outcome.action == "open":  # this cycle's start: what precedes it is an earlier cycle
@@ -407,8 +429,10 @@ class Session:
     def roi_samples(self) -> list[tuple[int, int, Decimal, Decimal]]:
         """(copy id, now, trader ROI, copier ROI) for each active copy of the copier.
 
-        The trader's ROI is measured from its equity at the close of the day before the
-        copy started (its starting balance if younger); the copier's is PnL / investment.
+        Both start at 0 when the copy starts: the trader's ROI is measured from its
+        equity at that moment (kept by :meth:`copy`; for a copy made elsewhere, e.g. by a
+        replay, its equity at the close of the day before, or its starting balance), the
+        copier's is PnL / investment.
         """
         st = self.engine.state
         out = []
@@ -416,21 +440,24 @@ class Session:
             if c.copier != self.copier or not c.active:
                 continue
             acc = st.traders[c.trader].account
-            base = self._equity_before(acc.id, c.created_ts)
+            base = self._start_equity(c.id, acc.id, c.created_ts)
             now = acc.equity(st.prices)
             trader_roi = (now - base) / base if base > 0 else ZERO
             out.append((c.id, self.sim_ts, trader_roi, copy_pnl(st, c.id) / c.investment
                         if c.investment else ZERO))
         return out
 
-    def _equity_before(self, account: str, ts: int) -> Decimal:
-        key = (account, ts // DAY_MS)
-        cached = self._baselines.get(key)
+    def _start_equity(self, copy_id: int, account: str, ts: int) -> Decimal:
+        cached = self._baselines.get(copy_id)
         if cached is not None:
             return cached
-        before = self.store.equity_before(account, key[1])
-        base = before if before is not None else self.store.funded(account, (BALANCE,))[0]
-        self._baselines[key] = base
+        kept = self.store.load_meta(_start_equity_key(copy_id))
+        if kept is not None:
+            base = Decimal(kept)
+        else:
+            before = self.store.equity_before(account, ts // DAY_MS)
+            base = before if before is not None else self.store.funded(account, (BALANCE,))[0]
+        self._baselines[copy_id] = base
         return base
 
     def snapshot(self) -> SessionSnapshot:

@@ -49,6 +49,16 @@ def run(scn: Scenario | list[str], store: Store | None = None) -> dict[str, Any]
     return report(store, engine)
 
 
+def replay_into(db_path: str | Path, scn: Scenario) -> None:
+    """Replay ``scn`` into the database file ``db_path`` and close it (for a Session
+    to open next)."""
+    store = Store(db_path)
+    try:
+        replay_lines(Engine(store), scn.lines)
+    finally:
+        store.close()
+
+
 def alice_copied_by_me(impact_bps: str = "0", min_investment: str | None = None,
                        stop_loss: str | None = None) -> Scenario:
     """alice (10,000) copied by me (1,000 of 2,000, smart) from 2 s, BTC at 60,000;

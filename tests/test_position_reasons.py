@@ -35,5 +35,5 @@ def test_a_fresh_position_is_not_explained_by_the_previous_cycle(db_path):
     finally:
         session.close()
     assert pair.copier_pos is not None  # the fresh position is held by the copy
-    assert "bumped to the minimum quantity" in pair.why
+    assert "bumped up to the minimum quantity" in pair.why
     assert "not copied" not in pair.why, pair.why  # cycle 1's words

@@ -181,6 +181,23 @@ def test_a_deposit_that_would_take_a_wallet_beyond_the_limit_is_rejected(tmp_pat
     assert copy_of(again, "me")["wallet"] == "1000"
 
 
+def test_several_refusals_for_the_limit_in_one_bulk_submission_keep_the_rest():
+    store = Store(":memory:")
+    engine = Engine(store)
+    events = [Event("d1", 1000, "deposit", {"account": "me", "amount": D("90000000000")}),
+              Event("d2", 2000, "deposit", {"account": "me", "amount": D("1")}),
+              Event("d3", 3000, "deposit", {"account": "you", "amount": D("5")}),
+              Event("d4", 4000, "deposit", {"account": "me", "amount": D("2")}),
+              Event("d5", 5000, "deposit", {"account": "you", "amount": D("7")})]
+    results = engine.submit_many(events)
+    assert [r.status for r in results] == [
+        "applied", "rejected", "applied", "rejected", "applied"]
+    rep = report(store)
+    assert rejected_ids(rep) == ["d2", "d4"]
+    assert rep["accounts"] == {"me": {"contract_balance": "90000000000"},
+                               "you": {"contract_balance": "12"}}
+
+
 def test_a_trader_balance_beyond_the_limit_is_rejected():
     s = Scenario()
     s.add(0, "trader", "t1", trader="whale", name="Whale", balance="100000000000")

@@ -280,6 +280,22 @@ def test_copy_again_after_a_stop_is_a_new_relation():
         "stopped", "active", "fixed_ratio", "500")
 
 
+def test_a_stop_loss_of_a_copy_made_later_is_checked_like_the_first_ones():
+    # me copies without a stop-loss (prices move meanwhile), then a second copy of alice,
+    # made after those events, has one: it is stopped like a first copy would be.
+    s = worked_example()
+    s.add(12_000, "price", symbol="BTCUSDT", price="60100")
+    s.add(13_000, "deposit", account="you", amount="1000")
+    s.add(13_000, "copy", copier="you", trader="alice", mode="fixed_ratio",
+          investment="1000", ratio="0.1", stop_loss="0.01")
+    s.add(14_000, "open", "o2", trader="alice", symbol="ETHUSDT", side="long", qty="1",
+          price="3000", leverage=10, margin_mode="isolated")
+    s.add(20_000, "price", "p3", symbol="ETHUSDT", price="2000")
+    rep = run(s)
+    assert copy_of(rep, "you")["status"] == "stopped"
+    assert copy_of(rep, "me")["status"] == "active"
+
+
 def test_stop_loss_triggers_when_equity_equals_the_floor():
     # floor = 1000 × (1 − 0.099960882) = 900.039118
     s = worked_example(stop_loss="0.099960882")

@@ -329,3 +329,62 @@ def test_a_cross_liquidation_never_books_a_gain():
         "BTCUSDT"]
     # The cross funds were −1006: the loss booked is 0, not a gain of +1006.
     assert D(carol["wallet"]) == D("-1006")
+
+
+# ------------------------------------------------ gradual moves (the engine's fast path)
+
+
+def _first_liquidation(rep) -> list[tuple[str, str]]:
+    return sorted((o["event_id"], o["symbol"]) for o in outcomes_where(rep, action="liquidation"))
+
+
+def test_a_slow_walk_liquidates_at_the_first_price_past_the_liquidation_price():
+    s = _bob_cross()
+    # SOL drifts up and down (the BTC liquidation price moves with it only slightly);
+    # BTC walks down 10 at a time from 60000: liquidated at the first BTC price at or
+    # below the cross liquidation price of that moment.
+    t, price = 2000, 60000
+    while price > 50000:
+        price -= 10
+        t += 1000
+        s.add(t, "price", f"btc-{price}", symbol="BTCUSDT", price=str(price))
+        s.add(t, "price", f"sol-{price}", symbol="SOLUSDT", price="100.5" if price % 20 else "99.5")
+    rep = run(s)
+    # BTC is liquidated when 9661.6 + SOL's uPnL − SOL's MM + (P − 60000) ≤ 0.005 P:
+    # with SOL at 100.5 (+5, MM 10.05) at P ≤ 50596.43…, at 99.5 (−5, MM 9.95) at
+    # P ≤ 50606.38…. BTC 50600 arrives with SOL at 100.5 (safe); SOL's own move to 99.5
+    # right after it is what liquidates.
+    assert _first_liquidation(rep) == [("sol-50600", "BTCUSDT"), ("sol-50600", "SOLUSDT")]
+    # The isolated ETH position never moved: it stays.
+    assert [p["symbol"] for p in rep["traders"]["bob"]["positions"]] == ["ETHUSDT"]
+
+
+def test_a_slow_walk_across_a_maintenance_step_liquidates_where_the_step_says():
+    s = Scenario()
+    # The maintenance margin jumps at notional 100 (20 % → 40 %, no amount): a short of 1
+    # @ 100 at 2× (margin 50) is safe up to 100 (150 − 1.2 P > 0) but liquidated as soon as
+    # 150 − 1.4 P ≤ 0 above it, i.e. at the first price ≥ 107.142857….
+    s.add(0, "instrument", symbol="JMPUSDT", qty_step="1", min_qty="1", tick="0.1",
+          max_leverage=4, tiers=[["100", "0.2", "0"], ["1000000", "0.4", "0"]])
+    s.add(0, "trader", trader="sh", name="Short", balance="1000")
+    s.add(1000, "open", trader="sh", symbol="JMPUSDT", side="short", qty="1", price="100",
+          leverage=2, margin_mode="isolated")
+    for i in range(1, 200):
+        s.add(1000 + i * 1000, "price", f"p{i}", symbol="JMPUSDT",
+              price=str(Decimal("95") + Decimal("0.1") * i))
+    rep = run(s)
+    # 95 + 0.1 × 122 = 107.2, the first price ≥ 107.142857….
+    assert _first_liquidation(rep) == [("p122", "JMPUSDT")]
+
+
+def test_a_slow_walk_liquidates_a_copier_at_its_liquidation_price():
+    s = _alice(margin_mode="cross", copier="ratio", investment="4000")
+    t = 20_000
+    for price in range(59_990, 52_000, -10):
+        t += 1000
+        s.add(t, "price", f"p{price}", symbol="BTCUSDT", price=str(price))
+    rep = run(s)
+    # The copy's cross liquidation price is 52297.487… (see above): 52290 is the first
+    # price of the walk at or below it. The trader's own (9982 cross funds) is far lower.
+    assert _first_liquidation(rep) == [("p52290", "BTCUSDT")]
+    assert outcomes_where(rep, "me", "p52290", "liquidation")

@@ -35,6 +35,9 @@ USDT_PLACES = 8  # the ledger's posting unit
 # ledger holds (integer counts of 1e-8 USDT in 64 bits, about 9.2e10 USDT).
 MAX_USDT = Decimal(10) ** 10
 MAX_RATIO = Decimal(1000)
+# A percentage field's places: 1e-6 % is far finer than any price moves, and keeps
+# "1e-999999999" from reaching the engine as a fraction that underflows to 0.
+PERCENT_PLACES = 6
 DEFAULT_SLIPPAGE_PCT = "0.5"
 NO_POSITIONS = "The trader has no open positions: your copy starts with their next trade"
 
@@ -137,10 +140,12 @@ INVESTMENT_RULE = usdt_rule("The investment", "250", "Enter an investment amount
 AMOUNT_RULE = usdt_rule("The margin per order", "50", "Enter the margin per order")
 RATIO_RULE = NumberRule("The ratio", "0.1", "Enter the ratio", maximum=MAX_RATIO)
 SLIPPAGE_RULE = NumberRule("The slippage limit", "0.5", below=Decimal(100),
-                           below_error="The slippage limit must be below 100%")
+                           below_error="The slippage limit must be below 100%",
+                           max_places=PERCENT_PLACES)
 MAX_MARGIN_RULE = usdt_rule("The max margin per order", "100")
 STOP_LOSS_RULE = NumberRule("The stop-loss", "20", below=Decimal(100),
-                            below_error="The stop-loss must be below 100%")
+                            below_error="The stop-loss must be below 100%",
+                            max_places=PERCENT_PLACES)
 
 
 def check_investment(text: str, minimum: Decimal, balance: Decimal) -> Checked:

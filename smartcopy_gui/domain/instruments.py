@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .numbers import ZERO, D
@@ -27,6 +27,19 @@ class Instrument:
     tick: Decimal
     max_leverage: Decimal
     tiers: tuple[Tier, ...]
+    # How fast a position's margin balance (funds + uPnL − maintenance margin) can fall
+    # per unit of price × qty: 1 + the largest |MMR|, when the maintenance margin is
+    # continuous in the notional (each tier meets the next at its cap); None otherwise.
+    mm_lipschitz: Decimal | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        tiers = self.tiers
+        continuous = all(a.cap * a.mmr - a.maintenance_amount
+                         == a.cap * b.mmr - b.maintenance_amount
+                         for a, b in zip(tiers, tiers[1:]))
+        object.__setattr__(self, "mm_lipschitz",
+                           1 + max(abs(t.mmr) for t in tiers) if continuous and tiers
+                           else None)
 
     def tier_for(self, notional: Decimal) -> Tier:
         """The tier of a position of this notional; beyond the last cap, the last tier."""

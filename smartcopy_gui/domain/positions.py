@@ -24,7 +24,7 @@ class Position:
     """
 
     __slots__ = ("symbol", "side", "qty", "entry", "leverage", "margin_mode", "cycle",
-                 "margin", "liq_cache", "opened_ts", "realized")
+                 "margin", "liq_cache", "liq_band", "opened_ts", "realized")
 
     def __init__(self, symbol: str, side: str, qty: Decimal, entry: Decimal,
                  leverage: Decimal, margin_mode: str, cycle: str,
@@ -42,6 +42,10 @@ class Position:
         # (notional low, notional high, Q, K) of an isolated position's liquidation
         # test price × Q ≤ K (long) or ≥ K (short), valid inside that maintenance tier.
         self.liq_cache: tuple[Decimal, Decimal, Decimal, Decimal] | None = None
+        # The prices (low, high), exclusive, between which this position's share of its
+        # account's liquidation bound holds (see engine/liquidation.py); None until a
+        # full check has set it, and after every change.
+        self.liq_band: tuple[Decimal, Decimal] | None = None
         self.opened_ts = opened_ts
         # What this position cycle has made so far: realized PnL, fees and funding.
         self.realized = realized
@@ -53,6 +57,7 @@ class Position:
         self.leverage = leverage
         self.margin = (qty * entry / leverage).quantize(CENT_MICRO)
         self.liq_cache = None
+        self.liq_band = None
 
     def upnl(self, price: Decimal) -> Decimal:
         """Unrealized PnL at ``price``."""
@@ -78,12 +83,16 @@ def realized_pnl(side: str, entry: Decimal, price: Decimal, qty: Decimal) -> Dec
 class Account:
     """A wallet and the positions it backs (contract, copy or trader account)."""
 
-    __slots__ = ("id", "wallet", "positions")
+    __slots__ = ("id", "wallet", "positions", "liq_bound")
 
     def __init__(self, account_id: str, wallet: Decimal = ZERO) -> None:
         self.id = account_id
         self.wallet = wallet
         self.positions: dict[str, Position] = {}
+        # (wallet, number of positions) at the last full liquidation check that set the
+        # positions' price bands (engine/liquidation.py): the bands hold while the wallet
+        # is that very object and no position changed (Position.liq_band not None).
+        self.liq_bound: tuple[Decimal, int] | None = None
 
     def equity(self, prices: dict[str, Decimal]) -> Decimal:
         """wallet + Σ uPnL at the last prices."""
@@ -176,20 +185,50 @@ def liq_test_terms(side: str, qty: Decimal, entry: Decimal, margin: Decimal,
     return lo, hi, qty * (ONE + tier.mmr), base + margin + tier.maintenance_amount
 
 
+def cached_liq_terms(pos: Position, inst: Instrument, price: Decimal
+                     ) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """The position's :func:`liq_test_terms` at ``price``, cached for its tier's band."""
+    notional = pos.qty * price
+    cache = pos.liq_cache
+    if cache is None or not cache[0] < notional <= cache[1]:
+        cache = pos.liq_cache = liq_test_terms(pos.side, pos.qty, pos.entry, pos.margin, inst,
+                                               notional)
+    return cache
+
+
 def isolated_is_liquidated(pos: Position, inst: Instrument, price: Decimal) -> bool:
     """True when the last price has reached the isolated position's liquidation price.
 
     Uses :func:`liq_test_terms`, cached on the position for its tier's notional band
     (this check runs for every position after every price event).
     """
-    notional = pos.qty * price
-    cache = pos.liq_cache
-    if cache is None or not cache[0] < notional <= cache[1]:
-        cache = pos.liq_cache = liq_test_terms(pos.side, pos.qty, pos.entry, pos.margin, inst,
-                                               notional)
+    cache = cached_liq_terms(pos, inst, price)
     if pos.side == LONG:
         return price * cache[2] <= cache[3]
     return price * cache[2] >= cache[3]
+
+
+def isolated_upnl_unless_liquidated(pos: Position, inst: Instrument, price: Decimal
+                                    ) -> Decimal | None:
+    """The isolated position's uPnL at ``price``, or None when :func:`isolated_is_liquidated`
+    (one call for both: the liquidation check runs it for every position it looks at)."""
+    notional = pos.qty * price
+    cache = pos.liq_cache
+    if cache is None or not cache[0] < notional <= cache[1]:
+        cache = cached_liq_terms(pos, inst, price)
+    # (Position.upnl, inlined: this runs for every copy after a fan-out.)
+    if pos.side == LONG:
+        return None if price * cache[2] <= cache[3] else (price - pos.entry) * pos.qty
+    return None if price * cache[2] >= cache[3] else (pos.entry - price) * pos.qty
+
+
+def isolated_slack(pos: Position, inst: Instrument, price: Decimal) -> Decimal:
+    """How far the isolated position is from its liquidation, as margin + uPnL −
+    maintenance margin (in USDT): ≤ 0 exactly when :func:`isolated_is_liquidated`."""
+    cache = cached_liq_terms(pos, inst, price)
+    if pos.side == LONG:
+        return price * cache[2] - cache[3]
+    return cache[3] - price * cache[2]
 
 
 def cross_is_liquidated(account: Account, instruments: dict[str, Instrument],

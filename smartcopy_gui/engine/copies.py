@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..domain import sizing as sz
 from ..domain.enums import CopyMode, CopyStatus, OutcomeAction
 from ..domain.events import CancelFields, CopyFields, Event
@@ -64,6 +66,7 @@ def on_copy(core: EngineCore, ev: Event, ch: Changes) -> None:
         max_margin_per_order=max_margin, stop_loss=stop_loss, created_ts=ev.ts)
     st.next_copy_id += 1
     st.copies[copy.id] = copy
+    st.stop_loss_watch = None
     trader.copies.append(copy)
     core.post(contract, INVESTMENT, -investment, ch, ev.id, ev.ts)
     core.post(copy.account, INVESTMENT, investment, ch, ev.id, ev.ts, copy)
@@ -116,6 +119,7 @@ def end_copy(core: EngineCore, copy: CopyRelation, status: CopyStatus, ch: Chang
     core.post(contract, RELEASE, released, ch, event_id, ts)
     copy.released = released
     copy.status = status
+    st.stop_loss_watch = None
     copy.ended_ts = ts
     st.traders[copy.trader].copies.remove(copy)
     ch.copies[copy.id] = copy
@@ -139,8 +143,14 @@ def check_stop_losses(core: EngineCore, event_id: str, ts: int, ch: Changes,
                       only: list[int] | None) -> None:
     """End (status stopped) every copy, or those in ``only``, at or below its stop-loss."""
     st = core.state
-    candidates = (st.copies[i] for i in only) if only is not None else list(
-        st.copies.values())
+    if only is not None:
+        candidates: Iterable[CopyRelation] = (st.copies[i] for i in only)
+    else:
+        watch = st.stop_loss_watch
+        if watch is None:
+            watch = st.stop_loss_watch = [
+                c for c in st.copies.values() if c.stop_loss is not None and c.active]
+        candidates = watch
     for copy in candidates:
         if copy.stop_loss is None or not copy.active:
             continue

@@ -65,6 +65,66 @@ class Result:
     reason: str | None = None
 
 
+class Batch:
+    """Events applied one by one into one change set that is committed in one
+    transaction: each event's effects stay whole (all of them in the commit, or none),
+    and a malformed event changes nothing, so the events before and after it still go
+    into the same commit. Nothing is written before :meth:`commit`; a failure other
+    than a malformed event throws the uncommitted events away (the state is rebuilt
+    from the store) and propagates."""
+
+    def __init__(self, engine: Engine, dedupe: bool = True) -> None:
+        self.engine = engine
+        self.dedupe = dedupe
+        self.ch = Changes()
+        self.seen: dict[str, str] = {}
+        self.done: list[tuple[Event, str | None]] = []  # with the refusal each got
+        self.changed = False  # anything to write (a duplicate alone writes nothing)
+
+    def __len__(self) -> int:
+        return len(self.done)
+
+    @exact
+    def apply(self, ev: Event) -> Result:
+        """Apply ``ev`` into the batch. MalformedInput (a reused id with other content, a
+        time going back) leaves the batch as it was."""
+        engine = self.engine
+        refuse: str | None = None
+        try:
+            try:
+                result = engine._apply_one(ev, self.ch, self.seen, self.dedupe)
+            except LimitExceeded as exc:
+                # Part-way through the event: start again from the store, re-apply the
+                # events before it, and record this one as rejected.
+                refuse = str(exc)
+                self.ch, self.seen = engine._rebuild(self.done, self.dedupe)
+                result = engine._apply_one(ev, self.ch, self.seen, self.dedupe,
+                                           refuse=refuse)
+        except MalformedInput:
+            raise
+        except BaseException:
+            engine.reload()
+            raise
+        self.done.append((ev, refuse))
+        if result.status != DUPLICATE:
+            self.changed = True
+        return result
+
+    def malformed(self, line: int | None, event_id: str | None, reason: str) -> None:
+        """Record a malformed input line for the report, in its place among the events."""
+        self.ch.rejected.append((event_id, line, reason))
+        self.changed = True
+
+    def commit(self) -> None:
+        """Write what the batch applied (if anything) and start an empty one."""
+        if self.changed:
+            self.engine._commit(self.ch)
+        self.ch = Changes()
+        self.seen = {}
+        self.done = []
+        self.changed = False
+
+
 class Engine(EngineCore):
     """Applies events to the state held by a store."""
 
@@ -110,35 +170,28 @@ class Engine(EngineCore):
         and MalformedInput is raised naming that event. ``dedupe=False`` is for a source
         that never sends an event twice (the world): no content digest is kept.
         """
-        ch = Changes()
-        results: list[Result] = []
-        seen: dict[str, str] = {}
-        done: list[Event] = []
+        batch = Batch(self, dedupe)
         try:
-            for ev in events:
-                try:
-                    results.append(self._apply_one(ev, ch, seen, dedupe))
-                except LimitExceeded as exc:
-                    # Part-way through the event: start again from the store, re-apply
-                    # the events before it, and record this one as rejected.
-                    ch, seen = self._rebuild(done, dedupe)
-                    results.append(self._apply_one(ev, ch, seen, dedupe, refuse=str(exc)))
-                done.append(ev)
+            results = [batch.apply(ev) for ev in events]
         except BaseException:
             self.reload()
             raise
-        if any(r.status != DUPLICATE for r in results):
-            self._commit(ch)
+        batch.commit()
         return results
 
-    def _rebuild(self, events: list[Event],
+    def batch(self) -> Batch:
+        """A :class:`Batch` of this engine's events (a replay's: deduplicated)."""
+        return Batch(self)
+
+    def _rebuild(self, events: list[tuple[Event, str | None]],
                  dedupe: bool = True) -> tuple[Changes, dict[str, str]]:
-        """The state of the store with ``events`` applied again (their change set)."""
+        """The state of the store with ``events`` applied again (their change set), each
+        with the refusal it got the first time (None: it was applied as it came)."""
         self.reload()
         ch = Changes()
         seen: dict[str, str] = {}
-        for ev in events:
-            self._apply_one(ev, ch, seen, dedupe)
+        for ev, refuse in events:
+            self._apply_one(ev, ch, seen, dedupe, refuse=refuse)
         return ch, seen
 
     @exact
@@ -215,12 +268,6 @@ class Engine(EngineCore):
             rows += [(day, c.account.id, int(money(c.account.equity(st.prices)).scaleb(8)))
                      for c in st.copies.values() if c.active]
             ch.snapshots.extend(rows)
-
-    def record_malformed(self, line: int | None, event_id: str | None, reason: str) -> None:
-        """Remember a malformed input line for the report (nothing else changes)."""
-        ch = Changes()
-        ch.rejected.append((event_id, line, reason))
-        self._commit(ch)
 
     @exact
     def advance_to(self, ts: int) -> int:

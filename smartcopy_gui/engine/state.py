@@ -247,3 +247,9 @@ class State:
     next_group_id: int = 1
     # Accounts whose state changed since the last liquidation check.
     dirty: set[str] = field(default_factory=set)
+    # Per symbol, the prices (low, high), exclusive, inside every band of the positions
+    # in it (engine/liquidation.py): a move inside it needs no account checked.
+    liq_bands: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    # The active copies with a stop-loss, in order (None: to be listed again; a copy
+    # made or ended drops it).
+    stop_loss_watch: list[CopyRelation] | None = None

@@ -20,6 +20,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from ..bootstrap import SessionFactory
 from ..domain.words import copy_label
 from ..session import (
     ActivityRow,
@@ -109,6 +110,7 @@ class Controller(QObject):
     """Drives the session from the GUI: startup, the live clock, user actions."""
 
     backfill_progress = Signal(int, int)  # days done, days in all
+    upgrade_progress = Signal(int, int)  # steps done, steps: an older database converted
     started = Signal()
     start_failed = Signal(str)  # why the database cannot be used, and what to do
     updated = Signal(object)  # LiveUpdate
@@ -117,7 +119,7 @@ class Controller(QObject):
     copy_cancelled = Signal(str, object)  # trader name, released Decimal
     deposited = Signal(object)  # Decimal
 
-    def __init__(self, session_factory: Callable[[], Session], parent: QObject | None = None,
+    def __init__(self, session_factory: SessionFactory, parent: QObject | None = None,
                  *, monotonic: Callable[[], float] = time.monotonic) -> None:
         super().__init__(parent)
         self._session_factory = session_factory
@@ -146,7 +148,8 @@ class Controller(QObject):
         carries on), and the world does not start. When the database cannot be opened,
         read or written, ``start_failed`` says why and the world does not start."""
         try:
-            self.session = await self.engine.call(self._session_factory)
+            self.session = await self.engine.call(self._session_factory,
+                                                  self._report_upgrade)
             if await self.engine.call(self.session.needs_backfill):
                 await self.engine.call(self.session.backfill, backfill_days,
                                        self._report_progress, stop=self._stopping.is_set)
@@ -165,6 +168,9 @@ class Controller(QObject):
     def _report_progress(self, done: int, total: int) -> None:
         # Called on the engine thread: a queued signal carries it to the GUI thread.
         self.backfill_progress.emit(done, total)
+
+    def _report_upgrade(self, done: int, total: int) -> None:
+        self.upgrade_progress.emit(done, total)  # engine thread → GUI thread, as above
 
     def interrupt(self) -> None:
         """Ask a running first-launch build to end after its current day."""

@@ -280,6 +280,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _wire(self) -> None:
         c = self.controller
         c.backfill_progress.connect(self.on_backfill_progress)
+        c.upgrade_progress.connect(self.on_upgrade_progress)
         c.started.connect(self.on_started)
         c.updated.connect(self.on_updated)
         c.action_failed.connect(self.on_action_failed)
@@ -331,7 +332,17 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ controller → view
     @Slot(int, int)
+    def on_upgrade_progress(self, done: int, total: int) -> None:
+        self.progress.setFormat("Upgrading the database… %p%")
+        self.progress.show()
+        self.progress.setMaximum(total)
+        self.progress.setValue(done)
+        self.statusBar().showMessage(f"Upgrading your database to this version of SmartCopy "
+                                     f"(step {done} of {total}); nothing is lost…")
+
+    @Slot(int, int)
     def on_backfill_progress(self, done: int, total: int) -> None:
+        self.progress.setFormat("Building market history… %p%")
         self.progress.show()
         self.progress.setMaximum(total)
         self.progress.setValue(done)

@@ -36,6 +36,7 @@ from .models import KEY_ROLE, Column, RowTableModel
 from .qt import QModelIndex, Qt, QtCore, QtGui, QTimer, QtWidgets, Signal, Slot, pg
 from .shared import (
     DASH,
+    ColumnCollapser,
     DateAxis,
     colors,
     fit_columns,
@@ -219,6 +220,13 @@ def pair_columns(copy_label: Callable[[int], str]) -> list[PairColumn]:
     ]
 
 
+# When the table is too narrow, these go first, in this order: the reason is also
+# written out under the table, and the divergence columns say what the rest would.
+COLLAPSE_ORDER = (("Why they differ",),
+                  *((f"{metric}\n{TRADER}", f"{metric}\n{COPIER}")
+                    for metric in ("Margin · util.", "uPnL", "Qty")))
+
+
 class PairTableModel(RowTableModel):
     """Position pairs keyed by (copy id, symbol), with grouped, tinted side columns."""
 
@@ -280,7 +288,8 @@ class RoiChart(QtWidgets.QWidget):
         self.plot.setLabel("left", "ROI (%)")
         self.plot.getAxis("left").enableAutoSIPrefix(False)  # no "(x0.001)" on percents
         self.plot.setLabel("bottom", "time (UTC)")
-        self.plot.addLegend(offset=(8, 8))
+        # One row at the top: a short chart keeps its zero line clear of the labels.
+        self.plot.addLegend(offset=(8, 2), colCount=2)
         self.trader_curve = self.plot.plot(name="Trader")
         self.copier_curve = self.plot.plot(name="Copier (you)")
         self.zero_line = pg.InfiniteLine(pos=0, angle=0)
@@ -368,6 +377,10 @@ class PositionsPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.model = PairTableModel(self)
         self.table = self._build_table()
+        headers = [c.header for c in self.model.columns]
+        self.collapser = ColumnCollapser(
+            self.table, [[headers.index(h) for h in group] for group in COLLAPSE_ORDER])
+        self._fit_columns()  # the headers fit before any row arrives
         self.hint = mute(QtWidgets.QLabel(NO_POSITIONS, objectName="positions_hint"))
         # The "why" of the selected row (the first when none is), in full: the table's
         # last column is often scrolled out of view on a narrow window.
@@ -406,6 +419,9 @@ class PositionsPanel(QtWidgets.QWidget):
         self.table.selectionModel().currentRowChanged.connect(self.on_current_row_changed)
         self.model.rowsInserted.connect(self.on_model_rows_inserted)
         self.chart.copy_selected.connect(self.on_chart_copy_selected)
+
+    def _fit_columns(self) -> None:
+        self.collapser.refit(lambda: fit_columns(self.table, "-0,000.00"))
 
     def _build_table(self) -> QtWidgets.QTableView:
         table = QtWidgets.QTableView(objectName="positions_table")
@@ -465,7 +481,7 @@ class PositionsPanel(QtWidgets.QWidget):
             self.model.set_rows(pairs)
             if self._fit_due:
                 self._fit_due = False
-                fit_columns(self.table, "-0,000.00")
+                self._fit_columns()
             for copy_id in sorted({p.copy_id for p in pairs}):
                 self.chart.ensure_copy(copy_id, self.model.copy_label(copy_id))
             self.hint.setVisible(not pairs)

@@ -9,7 +9,7 @@ colours.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from ..domain.formats import (
     fmt_share,
     fmt_usdt,
 )
-from .qt import Qt, QtGui, QtWidgets, pg
+from .qt import Qt, QtCore, QtGui, QtWidgets, pg
 
 __all__ = ["DASH", "fmt_balance", "fmt_leverage", "fmt_money", "fmt_share", "fmt_pct",
            "fmt_price", "fmt_qty", "fmt_usdt",
@@ -99,6 +99,58 @@ def side_color(side: str | None) -> QtGui.QColor | None:
     return colors().green if side == "long" else colors().red if side == "short" else None
 
 
+class ColumnCollapser(QtCore.QObject):
+    """Keeps a table from scrolling sideways: while its columns do not fit its width,
+    the ``collapsible`` groups of columns are hidden, least needed first (a group goes
+    together: a trader's and a copier's column of one figure), and shown again once they
+    fit. ``refit`` sizes the columns (with every one shown) and measures them; resizing
+    the table re-decides. A stretched last column (a sentence, elided when long) needs
+    room for its header or about 30 characters."""
+
+    def __init__(self, table: QtWidgets.QTableView,
+                 collapsible: Sequence[Sequence[int]]) -> None:
+        super().__init__(table)
+        self.table = table
+        self.groups = [tuple(group) for group in collapsible]
+        self.collapsible = tuple(section for group in self.groups for section in group)
+        self._widths: list[int] = []
+        self._viewport = table.viewport()
+        self._viewport.installEventFilter(self)
+
+    def refit(self, fit: Callable[[], None]) -> None:
+        header = self.table.horizontalHeader()
+        for section in self.collapsible:
+            header.setSectionHidden(section, False)
+        fit()
+        self._widths = [header.sectionSize(c) for c in range(header.count())]
+        if header.stretchLastSection() and self._widths:
+            last = header.logicalIndex(header.count() - 1)
+            self._widths[last] = max(header.sectionSizeHint(last),
+                                     self.table.fontMetrics().horizontalAdvance("x" * 30))
+        self.collapse()
+
+    def collapse(self) -> None:
+        if not self._widths:
+            return
+        header = self.table.horizontalHeader()
+        room = self.table.viewport().width()
+        width = sum(self._widths)
+        hidden: set[int] = set()
+        for group in self.groups:
+            if width <= room:
+                break
+            hidden.update(group)
+            width -= sum(self._widths[section] for section in group)
+        for section in self.collapsible:
+            if header.isSectionHidden(section) != (section in hidden):
+                header.setSectionHidden(section, section in hidden)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802
+        if event.type() == QtCore.QEvent.Type.Resize and watched is self._viewport:
+            self.collapse()
+        return super().eventFilter(watched, event)
+
+
 def error_style() -> str:
     """A style sheet for a message that says what is wrong with an input."""
     return f"color: {colors().red.name()}"
@@ -121,6 +173,11 @@ def style_plot(plot: Any) -> None:
     legend = plot.getPlotItem().legend
     if legend is not None:
         legend.setLabelTextColor(theme.chart_foreground)
+        # A backing in the chart's colour keeps the labels readable where the curves
+        # run under them (a short chart at 1366x768 puts them on the zero line).
+        backing = QtGui.QColor(theme.chart_background)
+        backing.setAlpha(220)
+        legend.setBrush(pg.mkBrush(backing))
         for _sample, label in legend.items:  # existing labels redraw only when set again
             label.setText(label.text, color=theme.chart_foreground)
 

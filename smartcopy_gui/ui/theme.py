@@ -62,4 +62,16 @@ def apply_theme(choice: str, app: QtWidgets.QApplication | None = None) -> bool:
     dark = is_dark_palette(palette)
     set_colors(DARK if dark else LIGHT)  # before the palette: repaints use the new colours
     app.setPalette(palette)
+    indicators = indicator_palette(palette, dark)
+    for widget_class in ("QRadioButton", "QCheckBox"):
+        app.setPalette(indicators, widget_class)
     return dark
+
+
+def indicator_palette(palette: QtGui.QPalette, dark: bool) -> QtGui.QPalette:
+    """``palette`` for radio buttons and check boxes: Fusion draws their rings in the
+    Window colour darkened, nearly invisible on a dark window (and faint on a light
+    one); a mid grey there gives rings that stand out (WCAG 3:1) on either."""
+    indicators = QtGui.QPalette(palette)
+    indicators.setColor(_Role.Window, QtGui.QColor("#adbac7" if dark else "#b0b0b0"))
+    return indicators

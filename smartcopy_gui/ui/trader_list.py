@@ -17,6 +17,7 @@ from .models import KEY_ROLE, SORT_ROLE, Column, RowTableModel
 from .qt import QModelIndex, QSortFilterProxyModel, Qt, QtCore, QtGui, QtWidgets, Signal, Slot
 from .shared import (
     DASH,
+    ColumnCollapser,
     fit_columns,
     fmt_money,
     fmt_pct,
@@ -102,6 +103,12 @@ COPY_COLUMN = len(TRADER_COLUMNS) - 1
 # Columns whose values never outgrow their header: sized to fit, without the money floor.
 BOUNDED_COLUMNS = tuple(i for i, c in enumerate(TRADER_COLUMNS) if c.header in (
     "Win rate", "Sharpe", "Copiers", "Profit\nshare", "Days\nactive"))
+
+# When the list is too narrow for every column, these go first, in this order (and come
+# back when it widens), so the figures a copier chooses by never scroll out of view.
+COLLAPSIBLE_COLUMNS = tuple(next(i for i, c in enumerate(TRADER_COLUMNS) if c.header == h)
+                            for h in ("Days\nactive", "Copiers'\nPnL", "Profit\nshare",
+                                      "Copiers", "AUM", "Sharpe"))
 
 
 class TraderFilterProxy(QSortFilterProxyModel):
@@ -247,6 +254,7 @@ class TraderListView(QtWidgets.QWidget):
         self.search.setMaximumWidth(280)
         self.copy_delegate = CopyButtonDelegate(self)
         self.table = self._build_table()
+        self.collapser = ColumnCollapser(self.table, [(c,) for c in COLLAPSIBLE_COLUMNS])
         self.status = QtWidgets.QLabel(objectName="traders_status")
         mute(self.status)
 
@@ -379,11 +387,13 @@ class TraderListView(QtWidgets.QWidget):
         self.model.set_rows([trader_row(s, days) for s in self._stats])
         if self._fit_due:  # new traders are rare; never resize on value updates
             self._fit_due = False
-            fit_columns(self.table, numeric_sample="-00,000.00", bounded=BOUNDED_COLUMNS)
-            header = self.table.horizontalHeader()
-            header.resizeSection(COPY_COLUMN, self.copy_delegate.sizeHint(
-                self._view_option(), QModelIndex()).width())
+            self.collapser.refit(self._fit_columns)
         self._update_status()
+
+    def _fit_columns(self) -> None:
+        fit_columns(self.table, numeric_sample="-00,000.00", bounded=BOUNDED_COLUMNS)
+        self.table.horizontalHeader().resizeSection(COPY_COLUMN, self.copy_delegate.sizeHint(
+            self._view_option(), QModelIndex()).width())
 
     def _view_option(self) -> QtWidgets.QStyleOptionViewItem:
         option = QtWidgets.QStyleOptionViewItem()

@@ -22,8 +22,8 @@ def run(coro):
 def test_a_disk_filling_up_during_the_first_launch_is_reported_not_hung(qtbot, db_path):
     make = session_factory(db_path)
 
-    def session_on_a_full_disk() -> Session:
-        session = make()
+    def session_on_a_full_disk(upgrade_progress=None) -> Session:
+        session = make(upgrade_progress)
         pages = session.store.conn.execute("PRAGMA page_count").fetchone()[0]
         session.store.conn.execute(f"PRAGMA max_page_count={pages + 5}")
         return session
@@ -71,7 +71,7 @@ class RowsSession:
 
 def test_overlapping_refreshes_never_show_an_outcome_twice(qtbot):
     session = RowsSession()
-    controller = Controller(lambda: session)  # type: ignore[arg-type, return-value]
+    controller = Controller(lambda _progress=None: session)  # type: ignore[arg-type, return-value]
     shown: list[int] = []
     controller.updated.connect(lambda update: shown.extend(r.seq for r in update.activity))
 
@@ -84,3 +84,36 @@ def test_overlapping_refreshes_never_show_an_outcome_twice(qtbot):
 
     run(deposit_and_tick())
     assert shown == [1, 2, 3]
+
+
+def test_an_older_database_is_upgraded_with_its_progress_in_the_window(qtbot, tmp_path,
+                                                                      monkeypatch):
+    """A database written by an earlier version is converted when the app opens it, and
+    the window's progress bar says so while it runs (here: from the first step on)."""
+    import gzip
+
+    from smartcopy_gui.store import store as store_module
+    from smartcopy_gui.ui.main_window import MainWindow
+    from smartcopy_gui.ui.qt import QSettings
+    from tests.test_store_migration import OLD_DB
+
+    monkeypatch.setattr(store_module, "PROGRESS_AFTER_S", 0.0)
+    db = tmp_path / "old.db"
+    db.write_bytes(gzip.decompress(OLD_DB.read_bytes()))
+    db.chmod(0o600)
+    controller = Controller(session_factory(db))
+    window = MainWindow(controller, QSettings(str(tmp_path / "s.ini"),
+                                              QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    shown: list[str] = []
+    controller.upgrade_progress.connect(
+        lambda done, total: shown.append(window.statusBar().currentMessage()))
+
+    async def open_and_close() -> None:
+        await controller.start(0)
+        await controller.stop()
+
+    run(open_and_close())
+    qtbot.waitUntil(lambda: bool(shown))  # the engine thread's signals, delivered
+    assert "Upgrading your database" in shown[-1]
+    assert window.progress.format().startswith("Upgrading the database")

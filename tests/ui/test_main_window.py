@@ -48,7 +48,8 @@ def light_again():
 
 
 def make_window(qtbot, settings, notifier=None) -> MainWindow:
-    window = MainWindow(Controller(lambda: None), settings, notifier or FakeNotifier())
+    window = MainWindow(Controller(lambda _progress=None: None),  # type: ignore[arg-type]
+                        settings, notifier or FakeNotifier())
     qtbot.addWidget(window)
     return window
 

@@ -339,3 +339,37 @@ def test_draws_the_table_and_the_chart(qtbot, panel, tmp_path):
     table = panel.table.viewport().grab().toImage()
     cells = {table.pixelColor(x, 5).name() for x in range(table.width())}
     assert {LIGHT.trader_tint.name(), LIGHT.copier_tint.name()} <= cells
+
+
+def test_a_narrow_table_drops_the_least_needed_columns_instead_of_scrolling(qtbot, panel):
+    panel.show()
+    show_pairs(qtbot, panel, [btc_pair(), eth_pair_uncopied()])
+    header = panel.table.horizontalHeader()
+    model = panel.table.model()
+
+    def hidden() -> list[str]:
+        return [model.headerData(c, Qt.Orientation.Horizontal)
+                for c in range(model.columnCount()) if header.isSectionHidden(c)]
+
+    panel.resize(1358, 520)  # the live positions panel in a 1366×768 window
+    qtbot.waitUntil(lambda: hidden() != [])
+    assert panel.table.horizontalScrollBar().maximum() == 0  # nothing off to the side
+    assert "Why they differ" in hidden()  # it is written out under the table
+    assert not {"Copy", "Symbol", "Entry Δ\nbps", "Liq. Δ\nC − T", "ROI Δ\npp",
+                "Util.\nC / T"} & set(hidden())
+
+    panel.resize(2560, 520)
+    qtbot.waitUntil(lambda: hidden() == [])
+    assert panel.table.horizontalScrollBar().maximum() == 0
+
+
+def test_a_long_reason_is_elided_in_a_wide_table_not_dropped(qtbot, panel):
+    panel.show()
+    long_why = "filled 2.0 bps worse than the trader after the copy delay and price " \
+               "impact; bumped up to the minimum quantity; " * 2
+    show_pairs(qtbot, panel, [replace(btc_pair(), why=long_why)])
+    header = panel.table.horizontalHeader()
+    panel.resize(1910, 520)  # the panel at 1920×1080
+    qtbot.waitUntil(lambda: panel.table.viewport().width() > 1800)
+    assert not any(header.isSectionHidden(c) for c in range(header.count()))
+    assert panel.table.horizontalScrollBar().maximum() == 0

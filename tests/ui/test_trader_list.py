@@ -239,3 +239,20 @@ def test_the_sort_arrow_points_the_way_the_values_run(qtbot, view):
     click_header(qtbot, view, "ROI")
     rows = arrow_rows(view, "ROI")
     assert rows[0] < rows[-1]  # ▲ for ascending
+
+
+def test_a_narrow_list_drops_the_least_needed_columns_instead_of_scrolling(qtbot, view):
+    header = view.table.horizontalHeader()
+
+    def hidden() -> list[str]:
+        return [h for c, h in enumerate(headers(view)) if header.isSectionHidden(c)]
+
+    view.resize(816, 320)  # the trader list's width in a 1366×768 window
+    qtbot.waitUntil(lambda: hidden() != [])
+    assert view.table.horizontalScrollBar().maximum() == 0  # nothing off to the side
+    assert "Days\nactive" in hidden()
+    assert not {"Trader", "ROI", "PnL", "Win rate", "Max\ndrawdown"} & set(hidden())
+
+    view.resize(1900, 320)
+    qtbot.waitUntil(lambda: hidden() == [])
+    assert view.table.horizontalScrollBar().maximum() == 0
