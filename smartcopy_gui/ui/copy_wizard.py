@@ -507,7 +507,7 @@ class CopyWizard(QtWidgets.QWizard):
         self.setPage(MODE_PAGE, self.mode_page)
         self.setPage(AMOUNT_PAGE, self.amount_page)
         self.setPage(CONFIRM_PAGE, self.confirm_page)
-        self.setMinimumSize(760, 780)
+        self.setMinimumSize(760, 660)  # fits a 1366×768 screen
         self.as_of = ""
         self.mode_page.mode_changed.connect(self.on_mode_changed)
         self.amount_page.whatif_requested.connect(self.whatif_requested)
