@@ -171,7 +171,8 @@ def format_summary(result: dict[str, Any]) -> str:
         f"  final equity {fmt_money(_dec(c['final_equity']))} USDT, PnL "
         f"{fmt_money(_dec(c['pnl']))} ({fmt_pct(_dec(c['roi']))}); the trader "
         f"{fmt_pct(_dec(c['trader_roi']))}; tracking error "
-        f"{fmt_pct(_dec(c['tracking_error']))}; {copy_status_words(c['status'])}",
+        f"{fmt_pct(_dec(c['tracking_error']))}; status at the end: "
+        f"{copy_status_words(c['status']).lower()}",
         f"  max drawdown {fmt_pct(_dec(c['max_drawdown']), signed=False)}, fees "
         f"{fmt_money(_dec(c['fees']))}, funding {fmt_money(_dec(c['funding']))}, profit share "
         f"{fmt_money(_dec(c['profit_share']))}, liquidations {c['liquidations']}",
