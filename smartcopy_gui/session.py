@@ -580,7 +580,7 @@ class WhatIfReader:
                 return run(store)
         except WhatIfError:
             raise
-        except Exception:
+        except Exception:  # re-raised; only a cancel turns it into WhatIfCancelled
             if cancelled():
                 raise WhatIfCancelled from None
             raise
