@@ -284,6 +284,9 @@ class SweepChart(QtWidgets.QWidget):
             curve.setData([], [])
         for marker in self.markers:
             marker.setVisible(False)
+        for plot in self.plots:  # empty: the amounts it will span, no made-up values
+            plot.setXRange(1, 5, padding=0)  # 10 … 100,000 USDT (log axis)
+            plot.getAxis("left").setStyle(showValues=False)
         self.note.setText(text)
 
     def show_pending(self, trader: str) -> None:
@@ -308,6 +311,7 @@ class SweepChart(QtWidgets.QWidget):
             if smallest is not None:
                 marker.setValue(math.log10(float(smallest)))
         for plot in self.plots:
+            plot.getAxis("left").setStyle(showValues=True)
             plot.enableAutoRange()
         self.note.setText(
             f"Dashed green line: the smallest clean investment in {mode_words('smart')} "
