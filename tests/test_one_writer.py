@@ -18,7 +18,8 @@ from tests.gen_scenario import big_scenario
 from tests.scenario import Scenario
 
 
-def wait_for(condition, what: str, timeout: float = 60) -> None:
+def wait_for(condition, what: str, timeout: float = 180) -> None:
+    # A guard against a hang, not a speed check: a loaded machine can take a minute.
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
