@@ -20,7 +20,7 @@ from ..domain.words import (
     outcome_status_words,
     reason_words,
 )
-from .history import History
+from .history import History, WindowHistory
 from .report import figures
 from .runner import MODES, CopyPlan, WhatIfError, checkpoint, run_whatif
 from .sweep import run_sweep, smallest_clean_investment, sweep_plans
@@ -114,6 +114,8 @@ def execute(history: History, last_ts: int, args: argparse.Namespace) -> dict[st
     head: dict[str, Any] = {"trader": args.trader, "from": format_ts(start),
                             "to": format_ts(last_ts)}
     at = checkpoint(history, args.trader, start)  # the replay up to T, once
+    # The window after T, read once for every replay below (the search runs several).
+    history = WindowHistory(history, start + 1, last_ts)
     if args.sweep:
         swept = run_sweep(history, args.trader, start, sweep_plans(base=plan), last_ts, at)
         smallest = smallest_clean_investment(history, args.trader, start,
