@@ -33,7 +33,7 @@ from .engine.engine import Engine, Result
 from .engine.state import BALANCE
 from .store import Store
 from .store.stats import TraderStats, copy_pnl, trader_stats
-from .whatif.history import History
+from .whatif.history import History, WindowHistory
 from .whatif.report import CopyFigures, figures
 from .whatif.runner import Checkpoint, CopyPlan, WhatIfError, checkpoint, run_whatif
 from .whatif.sweep import run_sweep, smallest_clean_investment, sweep_plans
@@ -582,6 +582,8 @@ class WhatIfReader:
     def _sweep(self, store: Store, trader: str, days: int,
                cancelled: Callable[[], bool]) -> WhatIfSweep:
         history, at, start, end = self._history(store, trader, days, cancelled)
+        # The window read once for the sweep and the search's replays, for this run only.
+        history = _Cancellable(WindowHistory(history, start + 1, end), cancelled)
         copies = run_sweep(history, trader, start, sweep_plans(), end, at)
         tried = {f.investment: f.money_limited == 0 for f in copies if f.mode == "smart"}
         smallest = smallest_clean_investment(history, trader, start,
