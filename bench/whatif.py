@@ -23,14 +23,11 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
-from functools import partial
 from itertools import groupby
 from pathlib import Path
 
-from smartcopy_gui.domain.copy_form import CopyRequest
 from smartcopy_gui.domain.events import Event
 from smartcopy_gui.engine.engine import Engine
-from smartcopy_gui.session import WhatIfReader
 from smartcopy_gui.sources.world import World
 from smartcopy_gui.store import Store
 from smartcopy_gui.whatif import command
@@ -101,31 +98,10 @@ def main() -> None:
         print(f"history: {len(history.events)} events over 90 days, backfilled into "
               f"{db.name} ({db.stat().st_size / 1e6:.0f} MB) in "
               f"{time.perf_counter() - t0:.1f} s")
-        app(db, busiest(history)[0])
         with Store(db) as store, store.snapshot():  # a reader, as the command opens it
             last = store.load_meta("last_ts")
             assert last is not None and isinstance(store, History)
             run(repeats, history, store, int(last))
-
-
-def app(db: Path, trader: str) -> None:
-    """The copy wizard's what-ifs (the app's reader): the first of a window, then the
-    next ones as the amount changes (the checkpoint at the start kept)."""
-    reader = WhatIfReader(db)
-    try:
-        amounts = iter(range(1100, 100_000, 100))
-
-        def whatif(days: int, amount: Decimal | None = None) -> None:
-            investment = amount if amount is not None else Decimal(next(amounts))
-            reader.whatif(CopyRequest(trader, "smart", investment), days)
-
-        for days in (30, 90):
-            first = best_ms(1, partial(whatif, days, INVESTMENT))
-            next_ = best_ms(3, partial(whatif, days))
-            print(f"app, wizard what-if over {days} days: first {first:.0f} ms, "
-                  f"next (another amount) {next_:.0f} ms")
-    finally:
-        reader.close()
 
 
 def run(repeats: int, history: EventHistory, store: History, last_ts: int) -> None:

@@ -33,9 +33,9 @@ from .engine.engine import Engine, Result
 from .engine.state import BALANCE
 from .store import Store
 from .store.stats import TraderStats, copy_pnl, trader_stats
-from .whatif.history import History, WindowHistory
+from .whatif.history import History
 from .whatif.report import CopyFigures, figures
-from .whatif.runner import Checkpoint, CopyPlan, WhatIfError, checkpoint, run_whatif
+from .whatif.runner import CopyPlan, WhatIfError, checkpoint, run_whatif
 from .whatif.sweep import run_sweep, smallest_clean_investment, sweep_plans
 
 log = logging.getLogger("smartcopy.session")
@@ -522,11 +522,6 @@ class WhatIfReader:
     def __init__(self, db_path: str | Path) -> None:
         self.db_path = str(db_path)
         self._store: Store | None = None
-        # The checkpoint of the last window (trader, start, end): the replay up to its
-        # start, kept (a pickled state: one object, nothing for the GUI thread's garbage
-        # collections to walk) for the next what-ifs (another amount, mode or setting);
-        # new events recorded past its end make a new window.
-        self._cached: tuple[tuple[str, int, int], Checkpoint] | None = None
 
     def _open(self) -> Store:
         if self._store is None:
@@ -534,23 +529,9 @@ class WhatIfReader:
         return self._store
 
     def close(self) -> None:
-        self._cached = None
         if self._store is not None:
             self._store.close()
             self._store = None
-
-    def _history(self, store: Store, trader: str, days: int,
-                 cancelled: Callable[[], bool]) -> tuple[History, Checkpoint, int, int]:
-        """The history to read (``store``, cancellable), ``trader``'s checkpoint at the
-        start of the last ``days`` (kept from the last run of the same window), the
-        start and the end."""
-        start, end = self._window(store, days)
-        history = _Cancellable(store, cancelled)
-        key = (trader, start, end)
-        if self._cached is None or self._cached[0] != key:
-            self._cached = None
-            self._cached = (key, checkpoint(history, trader, start))
-        return history, self._cached[1], start, end
 
     def _window(self, store: Store, days: int) -> tuple[int, int]:
         last = store.load_meta("last_ts")
@@ -568,8 +549,9 @@ class WhatIfReader:
 
     def _whatif(self, store: Store, request: Any, days: int,
                 cancelled: Callable[[], bool]) -> CopyFigures:
-        history, at, start, end = self._history(store, request.trader, days, cancelled)
-        run = run_whatif(history, request.trader, start, [copy_plan(request)], end, at)
+        start, end = self._window(store, days)
+        run = run_whatif(_Cancellable(store, cancelled), request.trader, start,
+                         [copy_plan(request)], end)
         return figures(run)[0]
 
     def sweep(self, trader: str, days: int,
@@ -581,14 +563,12 @@ class WhatIfReader:
 
     def _sweep(self, store: Store, trader: str, days: int,
                cancelled: Callable[[], bool]) -> WhatIfSweep:
-        history, at, start, end = self._history(store, trader, days, cancelled)
-        # The window read once for the sweep and the search's replays, for this run only.
-        history = _Cancellable(WindowHistory(history, start + 1, end), cancelled)
+        start, end = self._window(store, days)
+        history = _Cancellable(store, cancelled)
+        at = checkpoint(history, trader, start)
         copies = run_sweep(history, trader, start, sweep_plans(), end, at)
-        tried = {f.investment: f.money_limited == 0 for f in copies if f.mode == "smart"}
         smallest = smallest_clean_investment(history, trader, start,
-                                             CopyPlan("smart", Decimal(0)), end, at=at,
-                                             tried=tried)
+                                             CopyPlan("smart", Decimal(0)), end, at=at)
         return WhatIfSweep(trader, days, copies, smallest)
 
     def _read(self, run: Callable[[Store], T], cancelled: Callable[[], bool]) -> T:

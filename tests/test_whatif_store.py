@@ -11,9 +11,6 @@ from pathlib import Path
 import pytest
 
 from smartcopy_gui import cli
-from smartcopy_gui.domain.copy_form import CopyRequest
-from smartcopy_gui.engine.engine import Engine
-from smartcopy_gui.session import WhatIfReader
 from smartcopy_gui.sources.world import World
 from smartcopy_gui.store import Store
 from smartcopy_gui.whatif.history import History, RecordingEngine
@@ -49,33 +46,3 @@ def test_a_whatif_from_the_database_equals_one_from_the_events_the_world_sent(
     result = json.loads(capsys.readouterr().out)
     assert result["final_equity"] == expected[0]["final_equity"]
     assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
-
-
-def test_the_apps_reader_answers_from_the_history_as_it_stands_after_new_events(
-        db_path: Path) -> None:
-    """The wizard's reader keeps the window it read for the next what-ifs (another
-    amount, another mode); once new events are recorded, its answers cover them."""
-    def fresh(request: CopyRequest) -> dict:
-        other = WhatIfReader(db_path)
-        try:
-            return other.whatif(request, 7).as_json()
-        finally:
-            other.close()
-
-    with Store(db_path, writer="a test") as store:
-        World.open(Engine(store)).backfill(8)
-    small = CopyRequest("meanrev", "smart", Decimal(300))
-    large = CopyRequest("meanrev", "fixed_amount", Decimal(5000), amount=Decimal(200))
-    reader = WhatIfReader(db_path)
-    try:
-        first = reader.whatif(small, 7).as_json()
-        assert reader.whatif(large, 7).as_json() == fresh(large)
-        assert reader.whatif(small, 7).as_json() == first == fresh(small)
-        with Store(db_path, writer="a test") as store:
-            world = World.open(Engine(store))
-            world.advance(world.now_ts() + DAY_MS)
-        later = reader.whatif(small, 7).as_json()
-    finally:
-        reader.close()
-    assert later == fresh(small)
-    assert later["equity_curve"][-1]["ts"] > first["equity_curve"][-1]["ts"]
