@@ -114,3 +114,31 @@ def test_no_database_is_a_usage_error(tmp_path: Path, capsys) -> None:
     assert cli.main(["whatif", "trend", "--db", str(tmp_path / "none.db")]) == 2
     assert "no database at" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
+
+
+class CountingHistory:
+    """A history that counts the events it hands out (the rows a database would read)."""
+
+    def __init__(self, history: EventHistory) -> None:
+        self.history = history
+        self.read = 0
+
+    def recorded_events(self, since_ts: int, until_ts: int, types=None):
+        for ev in self.history.recorded_events(since_ts, until_ts, types):
+            self.read += 1
+            yield ev
+
+
+def test_a_smart_whatif_reads_its_window_once_for_all_its_replays(recorded) -> None:
+    """The smallest-clean search replays the window several times; the database is read
+    once for all of them, and the answer is the one the plain history gives."""
+    history, last_ts = recorded
+    counting = CountingHistory(history)
+    args = ["whatif", "meanrev", "--investment", "500", "--days", "7", "--json"]
+    status, text = run_command(cli.build_parser().parse_args(args), Path("test.db"),
+                               counting, last_ts)
+    assert status == 0
+    assert json.loads(text) == json.loads(whatif(recorded, *args[1:])[1])
+    assert json.loads(text)["smallest_clean_investment"] is not None
+    # Every event once (up to T for the checkpoint, after it for the replays), at most.
+    assert counting.read <= len(history.events)

@@ -14,7 +14,9 @@ from smartcopy_gui.whatif.history import EventHistory, RecordingEngine
 from smartcopy_gui.whatif.report import figures
 from smartcopy_gui.whatif.runner import CopyPlan, checkpoint, run_whatif
 from smartcopy_gui.whatif.sweep import (
+    clean_by_investment,
     run_sweep,
+    search_plans,
     smallest_clean_investment,
     sweep_amounts,
     sweep_plans,
@@ -116,3 +118,15 @@ def test_a_checkpoint_at_t_serves_many_whatifs_with_the_same_results(
     first = [f.as_json() for f in figures(run_whatif(history, "grid", start, plans, at=at))]
     again = [f.as_json() for f in figures(run_whatif(history, "grid", start, plans, at=at))]
     assert first == fresh and again == fresh
+
+
+def test_the_search_given_its_first_round_from_another_replay_finds_the_same_amount(
+        recorded: tuple[EventHistory, int]) -> None:
+    """The first round can ride along the user's own what-if: same answer."""
+    history, start = recorded
+    plan = CopyPlan("smart", D("700"), stop_loss=D("0.3"))
+    run = run_whatif(history, "meanrev", start, [plan, *search_plans(plan)])
+    tried = clean_by_investment(run.copies[1:])
+    assert sorted(tried) == sweep_amounts() and not all(tried.values())
+    assert smallest_clean_investment(history, "meanrev", start, plan, tried=tried) == \
+        smallest_clean_investment(history, "meanrev", start, plan)

@@ -20,10 +20,16 @@ from ..domain.words import (
     outcome_status_words,
     reason_words,
 )
-from .history import History
+from .history import History, WindowHistory
 from .report import figures
 from .runner import MODES, CopyPlan, WhatIfError, checkpoint, run_whatif
-from .sweep import run_sweep, smallest_clean_investment, sweep_plans
+from .sweep import (
+    clean_by_investment,
+    run_sweep,
+    search_plans,
+    smallest_clean_investment,
+    sweep_plans,
+)
 
 DAY_MS = 86_400_000
 PERIODS = (7, 30, 90)
@@ -114,23 +120,31 @@ def execute(history: History, last_ts: int, args: argparse.Namespace) -> dict[st
     head: dict[str, Any] = {"trader": args.trader, "from": format_ts(start),
                             "to": format_ts(last_ts)}
     at = checkpoint(history, args.trader, start)  # the replay up to T, once
+    # The window after T, read once for every replay below (the search runs several).
+    history = WindowHistory(history, start + 1, last_ts)
+    # The smallest-clean search's plan: a smart copy with these settings. Its first
+    # round (search_plans) rides along the replay below, so it is not run on its own.
+    smart = CopyPlan("smart", Decimal(0), max_slippage=plan.max_slippage,
+                     max_margin_per_order=plan.max_margin_per_order, stop_loss=plan.stop_loss)
     if args.sweep:
         swept = run_sweep(history, args.trader, start, sweep_plans(base=plan), last_ts, at)
-        smallest = smallest_clean_investment(history, args.trader, start,
-                                             CopyPlan("smart", Decimal(0),
-                                                      max_slippage=plan.max_slippage,
-                                                      stop_loss=plan.stop_loss), last_ts,
-                                             at=at)
+        tried = {f.investment: f.money_limited == 0 for f in swept if f.mode == "smart"}
+        smallest = smallest_clean_investment(history, args.trader, start, smart, last_ts,
+                                             at=at, tried=tried)
         for f in swept:
             f.smallest_clean_investment = smallest
         return {**head, "copies": [f.as_json(with_fills=False) for f in swept]}
-    run = run_whatif(history, args.trader, start, [plan], last_ts, at)
+    first_round = search_plans(plan) if plan.mode == "smart" else []
+    run = run_whatif(history, args.trader, start, [plan, *first_round], last_ts, at)
+    mine = run.copies[0].copy_id
     head["trader_equity_at_start"] = fmt(money(run.trader_start_equity))
-    head["pending_at_end"] = run.engine.pending_count  # copier actions not yet due
+    head["pending_at_end"] = sum(  # this copy's actions not yet due
+        1 for *_, batch in run.engine.heap if mine in batch.copy_ids)
     result = figures(run)[0]
     if plan.mode == "smart":
         result.smallest_clean_investment = smallest_clean_investment(
-            history, args.trader, start, plan, last_ts, at=at)
+            history, args.trader, start, plan, last_ts, at=at,
+            tried=clean_by_investment(run.copies[1:]))
     return {**head, **result.as_json()}
 
 

@@ -45,6 +45,28 @@ class EventHistory:
                 yield ev
 
 
+class WindowHistory:
+    """A history that reads ``since_ts ≤ ts ≤ until_ts`` of another once, on the first
+    read inside that window, and answers every later read inside it from memory: the
+    replays of one what-if run (the smallest-clean search, a sweep) read it once. Reads
+    reaching outside the window go to the other history as they are."""
+
+    def __init__(self, source: History, since_ts: int, until_ts: int) -> None:
+        self.source = source
+        self.since_ts = since_ts
+        self.until_ts = until_ts
+        self._events: EventHistory | None = None
+
+    def recorded_events(self, since_ts: int, until_ts: int,
+                        types: Sequence[str] | None = None) -> Iterator[Event]:
+        if since_ts < self.since_ts or until_ts > self.until_ts:
+            return self.source.recorded_events(since_ts, until_ts, types)
+        if self._events is None:
+            self._events = EventHistory(self.source.recorded_events(self.since_ts,
+                                                                    self.until_ts))
+        return self._events.recorded_events(since_ts, until_ts, types)
+
+
 class RecordingEngine(Engine):
     """An engine that keeps every event it is handed, in order: what a run sent it,
     to be replayed by a what-if later (the store's recorded events, held in memory)."""

@@ -3,12 +3,12 @@ out to all of them), and the search for the smallest clean smart investment."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_CEILING, Decimal
 
 from .history import History
 from .report import CopyFigures, figures, money_limited
-from .runner import Checkpoint, CopyPlan, checkpoint, run_whatif
+from .runner import Checkpoint, CopyPlan, CopyRecord, checkpoint, run_whatif
 
 SWEEP_MODES = ("smart", "fixed_amount", "fixed_ratio")
 SWEEP_POINTS = 12
@@ -57,6 +57,18 @@ def _clean_flags(history: History, at: Checkpoint, until_ts: int | None,
     return [money_limited(record) == 0 for record in run.copies]
 
 
+def search_plans(plan: CopyPlan, minimum: Decimal = SWEEP_LOW,
+                 high: Decimal = SWEEP_HIGH) -> list[CopyPlan]:
+    """The first round of :func:`smallest_clean_investment`: ``plan`` at each sweep
+    amount. Run along with another replay, their results are its ``tried``."""
+    return [_with_investment(plan, a) for a in sweep_amounts(minimum, high)]
+
+
+def clean_by_investment(records: Sequence[CopyRecord]) -> dict[Decimal, bool]:
+    """Whether each copy (by its investment) was clean: nothing money-limited."""
+    return {r.plan.investment: money_limited(r) == 0 for r in records}
+
+
 def _with_investment(plan: CopyPlan, investment: Decimal) -> CopyPlan:
     return CopyPlan(plan.mode, investment, plan.amount, plan.ratio, plan.max_slippage,
                     plan.max_margin_per_order, plan.stop_loss)
@@ -65,18 +77,23 @@ def _with_investment(plan: CopyPlan, investment: Decimal) -> CopyPlan:
 def smallest_clean_investment(history: History, trader: str, start_ts: int,
                               plan: CopyPlan, until_ts: int | None = None,
                               minimum: Decimal = SWEEP_LOW,
-                              high: Decimal = SWEEP_HIGH, at: Checkpoint | None = None
-                              ) -> Decimal | None:
+                              high: Decimal = SWEEP_HIGH, at: Checkpoint | None = None,
+                              tried: Mapping[Decimal, bool] | None = None) -> Decimal | None:
     """The smallest investment (a whole USDT, to within 1%) at which ``plan`` would
     have had nothing bumped, reduced or skipped for want of money over the window
     (see report.money_limited), found with the engine: a sweep from ``minimum`` to
     ``high`` in one replay, then replays of SEARCH_WIDTH candidates each between the
     largest money-limited amount and the next clean one. None when even ``high`` is not
     clean. Amounts above the one returned were clean wherever they were tried. ``at``:
-    see run_whatif (the replay up to T is done once for all of these runs)."""
+    see run_whatif (the replay up to T is done once for all of these runs). ``tried``:
+    whether ``plan`` at each of the first round's amounts (:func:`search_plans`) was
+    clean, from a replay already run (that round is not replayed again)."""
     at = at or checkpoint(history, trader, start_ts)
     amounts = sweep_amounts(minimum, high)
-    flags = _clean_flags(history, at, until_ts, plan, amounts)
+    if tried is not None and all(a in tried for a in amounts):
+        flags = [tried[a] for a in amounts]
+    else:
+        flags = _clean_flags(history, at, until_ts, plan, amounts)
     if not flags[-1]:
         return None
     first = len(flags) - 1
