@@ -324,6 +324,8 @@ class Controller(QObject):
         the what-if thread as a reader of the database; None when a newer what-if
         superseded it (it is given up part-way). Raises WhatIfError naming what was
         wrong."""
+        if self.session is None:  # closing (or never opened): nothing to read
+            return None
         return await self.whatifs.run(self._db_path(), "whatif", request, days)
 
     async def sweep(self, trader: str, days: int) -> WhatIfSweep | None:
@@ -331,6 +333,8 @@ class Controller(QObject):
         None when the sweep of another trader superseded it."""
         key = (trader, days)
         if key not in self._sweep_cache:
+            if self.session is None:  # closing (or never opened): nothing to read
+                return None
             result = await self.sweeps.run(self._db_path(), "sweep", trader, days)
             if result is None:
                 return None
